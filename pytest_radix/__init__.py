@@ -1,0 +1,76 @@
+"""pytest-radix: authenticate once, record and replay offline, for the Radix Data API.
+
+The client (``RadixCredentials``, ``authenticate``, ``RadixAuth``, ``RadixSession``, the errors)
+works without pytest. Names load on first use, so ``import pytest_radix`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pytest_radix._version import __version__
+
+if TYPE_CHECKING:
+    from pytest_radix.auth import RadixAuth, authenticate
+    from pytest_radix.credentials import RadixCredentials
+    from pytest_radix.errors import (
+        RadixAuthError,
+        RadixCassetteError,
+        RadixConfigError,
+        RadixError,
+        RadixResponseError,
+        RadixTransportError,
+        RadixWarning,
+    )
+    from pytest_radix.session import RadixSession
+    from pytest_radix.token import RadixToken
+
+__all__ = [
+    "RadixAuth",
+    "RadixAuthError",
+    "RadixCassetteError",
+    "RadixConfigError",
+    "RadixCredentials",
+    "RadixError",
+    "RadixResponseError",
+    "RadixSession",
+    "RadixToken",
+    "RadixTransportError",
+    "RadixWarning",
+    "__version__",
+    "authenticate",
+]
+
+_HOMES = {
+    "RadixAuth": "auth",
+    "authenticate": "auth",
+    "RadixCredentials": "credentials",
+    "RadixSession": "session",
+    "RadixToken": "token",
+    **dict.fromkeys(
+        (
+            "RadixAuthError",
+            "RadixCassetteError",
+            "RadixConfigError",
+            "RadixError",
+            "RadixResponseError",
+            "RadixTransportError",
+            "RadixWarning",
+        ),
+        "errors",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pytest_radix' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"pytest_radix.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

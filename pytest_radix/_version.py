@@ -1,0 +1,5 @@
+"""The installed version of pytest-radix."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0.dev0"

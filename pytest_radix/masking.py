@@ -1,0 +1,187 @@
+"""Keep secrets out of text: a registry of known secrets and the masking of text, logs and reports.
+
+Every API key and token that pytest-radix handles is registered here. :func:`mask` replaces, in any
+text, every JWT-shaped string and every fragment of eight or more characters of a known secret, in
+the escaped forms that ``repr``, ``ascii``, JSON, bytes reprs and URL quoting give it, so that a
+truncated repr still loses the part of a secret it kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+__all__ = ["MASK", "MaskedStr", "install_log_masking", "mask", "mask_object", "register_secret"]
+
+MASK = "***"
+"""What a masked secret is replaced with."""
+
+FRAGMENT = 8
+"""Fragments of a known secret at least this long are masked."""
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+class MaskedStr(str):
+    """A ``str`` whose ``repr`` shows no part of it; the value itself is unchanged."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"'{MASK}'"
+
+
+def _escaped_forms(secret: str) -> set[str]:
+    """The ways ``secret`` can appear once escaped, up to two escapes deep."""
+    transforms: list[Callable[[str], str]] = [
+        lambda s: repr(s)[1:-1],
+        lambda s: ascii(s)[1:-1],
+        lambda s: json.dumps(s)[1:-1],
+        lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+        lambda s: repr(s.encode("utf-8", "surrogatepass"))[2:-1],
+        lambda s: quote(s, safe=""),
+        quote_plus,
+    ]
+    forms = {secret}
+    for _ in range(2):
+        forms |= {transform(form) for form in forms for transform in transforms}
+    return forms
+
+
+class _Registry:
+    """The known secrets of this process and the lookup tables built from them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._grams: frozenset[str] = frozenset()
+        self._forms: tuple[str, ...] = ()
+        self._short: tuple[str, ...] = ()
+
+    def add(self, secret: str) -> None:
+        if not secret or secret in self._secrets:
+            return
+        with self._lock:
+            self._secrets.add(secret)
+            forms = set(self._forms) | set(self._short) | _escaped_forms(secret)
+            self._forms = tuple(sorted(f for f in forms if len(f) >= FRAGMENT))
+            self._short = tuple(sorted((f for f in forms if len(f) < FRAGMENT), key=len)[::-1])
+            self._grams = frozenset(
+                form[i : i + FRAGMENT]
+                for form in self._forms
+                for i in range(len(form) - FRAGMENT + 1)
+            )
+
+    def mask(self, text: str) -> str:
+        grams, forms, short = self._grams, self._forms, self._short
+        if grams and len(text) >= FRAGMENT:
+            text = _mask_fragments(text, grams, forms)
+        for secret in short:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
+def _mask_fragments(text: str, grams: frozenset[str], forms: tuple[str, ...]) -> str:
+    """Replace each longest run of ``text`` that is a fragment (>= FRAGMENT chars) of a form."""
+    out: list[str] = []
+    start = i = 0
+    last = len(text) - FRAGMENT
+    while i <= last:
+        if text[i : i + FRAGMENT] not in grams:
+            i += 1
+            continue
+        end = i + FRAGMENT
+        while end < len(text) and any(text[i : end + 1] in form for form in forms):
+            end += 1
+        out.append(text[start:i])
+        out.append(MASK)
+        start = i = end
+    out.append(text[start:])
+    return "".join(out)
+
+
+_registry = _Registry()
+
+
+def register_secret(secret: str) -> None:
+    """Make ``secret`` (an API key or a token) known, so that :func:`mask` hides it from now on."""
+    _registry.add(str(secret))
+
+
+def mask(text: str) -> str:
+    """Return ``text`` with JWT-shaped strings and known secrets' fragments replaced by ``***``."""
+    if "eyJ" in text:
+        text = _JWT.sub(MASK, text)
+    return _registry.mask(text)
+
+
+def mask_object(obj: Any, *, _seen: set[int] | None = None) -> Any:
+    """Mask every string inside ``obj`` (lists, tuples, dicts and plain objects), in place.
+
+    Returns the masked value: a new string for a string, ``obj`` itself otherwise. Used on
+    pytest's failure representations, which are trees of small data objects holding strings.
+    """
+    if isinstance(obj, str):
+        return mask(obj)
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return obj
+    seen.add(id(obj))
+    if isinstance(obj, list):
+        obj[:] = [mask_object(item, _seen=seen) for item in obj]
+    elif isinstance(obj, tuple):
+        return (
+            type(obj)(*_masked(obj, seen)) if hasattr(obj, "_fields") else tuple(_masked(obj, seen))
+        )
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = mask_object(value, _seen=seen)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        for key, value in vars(obj).items():
+            masked = mask_object(value, _seen=seen)
+            if masked is not value:
+                setattr(obj, key, masked)
+    return obj
+
+
+def _masked(items: Iterable[Any], seen: set[int]) -> list[Any]:
+    return [mask_object(item, _seen=seen) for item in items]
+
+
+def _mask_record(record: logging.LogRecord) -> None:
+    """Mask a log record's message, exception text and stack in place."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: leave it to logging's own error handling
+        return
+    masked = mask(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = mask(record.stack_info)
+
+
+def install_log_masking() -> Callable[[], None]:
+    """Mask every log record as it is created; returns the function that undoes it."""
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _mask_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+    def uninstall() -> None:
+        if logging.getLogRecordFactory() is factory:
+            logging.setLogRecordFactory(previous)
+
+    return uninstall

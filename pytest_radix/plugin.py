@@ -1,0 +1,214 @@
+"""The pytest entry point: options, ini keys, markers, report header, masking and summary."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_radix.config import OPTIONS, RadixConfig, resolve
+from pytest_radix.errors import RadixConfigError
+from pytest_radix.masking import install_log_masking, mask_object
+from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
+
+pytest_plugins = ["pytest_radix.fixtures"]
+
+RADIX_FIXTURES = frozenset(
+    {
+        "radix_config",
+        "radix_credentials",
+        "radix_auth",
+        "radix_token",
+        "radix_session",
+        "radix_session_factory",
+    }
+)
+_REFUSED = "radix_client_secret_refused"
+_REFUSAL = (
+    "the API key is never accepted as {what} (it would show in {where}); "
+    "set the RADIX_CLIENT_SECRET environment variable or use --radix-client-secret-file"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register every option with its ini twin, and the refused ``--radix-client-secret``."""
+    group = parser.getgroup("radix", "Radix Data API (pytest-radix)")
+    for option in OPTIONS:
+        env = f" [env {option.env}]"
+        if option.boolean:
+            group.addoption(
+                option.flag,
+                action="store_true",
+                dest=option.dest,
+                default=None,
+                help=option.help + env,
+            )
+            group.addoption(
+                "--no-" + option.flag.removeprefix("--"),
+                action="store_false",
+                dest=option.dest,
+                default=None,
+                help=f"Turn {option.flag} off.",
+            )
+        else:
+            group.addoption(
+                option.flag,
+                dest=option.dest,
+                default=None,
+                metavar=option.metavar,
+                help=option.help + env,
+            )
+        parser.addini(option.ini, option.help + env, default=None)
+    group.addoption(
+        "--radix-client-secret",
+        dest=_REFUSED,
+        nargs="?",
+        const="",
+        default=None,
+        help=argparse.SUPPRESS,
+    )
+    parser.addini("radix_client_secret", "Refused: set RADIX_CLIENT_SECRET instead.", default=None)
+
+
+def _resolve(config: pytest.Config) -> RadixConfig:
+    if config.getoption(_REFUSED) is not None:
+        setattr(config.option, _REFUSED, "")  # drop the value: nothing keeps a copy
+        raise pytest.UsageError(
+            "--radix-client-secret: "
+            + _REFUSAL.format(what="an option", where="the process list and shell history")
+        )
+    if config.getini("radix_client_secret") is not None:
+        raise pytest.UsageError(
+            "radix_client_secret (ini): "
+            + _REFUSAL.format(what="an ini key", where="files under version control")
+        )
+    try:
+        return resolve(
+            {option.dest: config.getoption(option.dest) for option in OPTIONS},
+            os.environ,
+            {option.ini: config.getini(option.ini) for option in OPTIONS},
+            rootdir=Path(config.rootpath),
+            invocation_dir=Path(config.invocation_params.dir),
+            ini_dir=config.inipath.parent if config.inipath else None,
+        )
+    except RadixConfigError as error:
+        raise pytest.UsageError(f"pytest-radix: {error}") from None
+
+
+def choose_mode(config: RadixConfig) -> tuple[str, str]:
+    """The record mode this run uses, and why (``auto`` decides from what is available)."""
+    if config.record_mode != "auto":
+        return config.record_mode, config.sources["record_mode"]
+    if config.credentials is not None:
+        return "live", "auto: credentials found"
+    return "live", "auto: no cassette, no credentials: Radix tests will be skipped"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the settings (a bad value stops pytest here), register the marker, mask logs."""
+    config.addinivalue_line(
+        "markers", "radix: the test uses the Radix API (added automatically by pytest-radix)"
+    )
+    if config.option.help or config.option.version:
+        return
+    settings = _resolve(config)
+    mode, reason = choose_mode(settings)
+    run = RadixRun(settings, mode, reason)
+    run.cleanups.append(install_log_masking())
+    config.stash[RUN] = run
+    config.pluginmanager.register(RadixReporter(run), "radix-reporter")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Undo the log masking."""
+    run = config.stash.get(RUN, None)
+    while run is not None and run.cleanups:
+        run.cleanups.pop()()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Each resolved setting and its source; never the API key."""
+    run = config.stash.get(RUN, None)
+    if run is None:
+        return []
+    c = run.config
+    client_id = f"{c.client_id[:8]}…" if c.client_id else "unset"
+    flag = {True: "on", False: "off"}
+    return [
+        f"radix: mode={run.mode} ({run.mode_reason}) base_url={c.base_url} "
+        f"({c.sources['base_url']}) api_version={c.api_version} ({c.sources['api_version']}) "
+        f"client_id={client_id} ({c.sources['client_id']})",
+        f"radix: api_key={'set' if c.client_secret else 'unset'} "
+        f"({c.sources['client_secret']}) cassette_dir={c.cassette_dir} "
+        f"({c.sources['cassette_dir']}) timeout={c.timeout:g}s ({c.sources['timeout']}) "
+        + " ".join(
+            f"{name}={flag[getattr(c, name)]} ({c.sources[name]})"
+            for name in ("require_credentials", "token_cache", "allow_http")
+        ),
+    ]
+
+
+def pytest_collection_modifyitems(items: Sequence[pytest.Item]) -> None:
+    """Mark every test that uses a Radix fixture with ``radix``."""
+    for item in items:
+        if RADIX_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker("radix")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, Any, Any]:
+    """Mask secrets in the report: failure text, locals, captured output and logs."""
+    report = yield
+    _mask_report(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report() -> Generator[None, Any, Any]:
+    """Mask secrets in collection errors too."""
+    report = yield
+    _mask_report(report)
+    return report
+
+
+def _mask_report(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if report.longrepr is not None:
+        report.longrepr = mask_object(report.longrepr)
+    if report.sections:
+        report.sections = [(title, mask_object(text)) for title, text in report.sections]
+
+
+class RadixReporter:
+    """Counts the run's Radix tests and prints the end summary line."""
+
+    def __init__(self, run: RadixRun) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count the Radix tests, and those skipped for want of credentials."""
+        if report.when != "setup" or "radix" not in report.keywords:
+            return
+        self.run.radix_tests += 1
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            self.run.skipped_for_credentials += reason.startswith(SKIP_PREFIX)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """``radix: 1 authentication request, 0 cassettes replayed, 0 recorded``."""
+        run = self.run
+        if not run.radix_tests:
+            return
+        count = run.auth_requests
+        parts = [
+            f"{count} authentication request{'' if count == 1 else 's'}",
+            "0 cassettes replayed",
+            "0 recorded",
+        ]
+        if run.skipped_for_credentials:
+            parts.append(f"{run.skipped_for_credentials} skipped without credentials")
+        terminalreporter.write_line("radix: " + ", ".join(parts))

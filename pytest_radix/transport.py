@@ -1,0 +1,98 @@
+"""The HTTP transport shared by authentication and data requests: retries, adapters, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from pytest_radix.errors import RadixTransportError
+
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "RETRIES",
+    "RadixRetry",
+    "describe_failure",
+    "make_adapter",
+]
+
+RETRIES = 3
+"""Retries after the first attempt, so at most four attempts per request."""
+
+MAX_RETRY_AFTER = 60.0
+"""The longest ``Retry-After`` honoured; a longer one fails the request at once."""
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class RadixRetry(Retry):
+    """urllib3's ``Retry``, refusing to sleep for a ``Retry-After`` over :data:`MAX_RETRY_AFTER`."""
+
+    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
+        """Sleep as ``Retry-After`` asks, or raise when it asks for too long."""
+        wait = self.get_retry_after(response)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            raise RadixTransportError(
+                f"the server answered {response.status} with Retry-After: "
+                f"{response.headers.get('Retry-After')} ({wait:.0f} s), longer than the "
+                f"{MAX_RETRY_AFTER:.0f} s pytest-radix waits; try again later"
+            )
+        return super().sleep_for_retry(response)
+
+
+def make_adapter(*, retry_post: bool = False, pool_maxsize: int = 32) -> HTTPAdapter:
+    """An adapter retrying 429/5xx and connection errors; POST too when ``retry_post``."""
+    methods = Retry.DEFAULT_ALLOWED_METHODS | ({"POST"} if retry_post else set())
+    retry = RadixRetry(
+        total=RETRIES,
+        connect=RETRIES,
+        read=RETRIES,
+        status=RETRIES,
+        other=0,
+        redirect=0 if retry_post else None,
+        allowed_methods=frozenset(methods),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=0.1,
+        backoff_max=2.0,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        respect_retry_after_header=True,
+    )
+    return HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_maxsize)
+
+
+def describe_failure(error: BaseException, *, timeout: float) -> str:
+    """Say in a few words what went wrong with a request, without quoting any payload."""
+    reasons = _chain(error)
+    text = " ".join(str(r) for r in reasons).lower()
+    if isinstance(error, requests.exceptions.SSLError) or "ssl" in text or "tls" in text:
+        return "the TLS handshake failed (is it an https URL for a plain http server?)"
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return f"no connection within {timeout:g} s per attempt"
+    if isinstance(error, requests.exceptions.ReadTimeout) or "read timed out" in text:
+        return f"no answer within {timeout:g} s per attempt"
+    if "refused" in text:
+        return "the connection was refused (is the server running, is the port right?)"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "the host name does not resolve"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError) or any(
+        word in text for word in ("incomplete", "closed", "aborted", "reset", "remotedisconnected")
+    ):
+        return "the connection was closed before the response was complete"
+    return f"the request failed ({type(reasons[-1]).__name__})"
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error, its causes and the reasons urllib3 wraps inside it."""
+    found: list[BaseException] = []
+    todo: list[Any] = [error]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or item in found or len(found) > 20:
+            continue
+        found.append(item)
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return found
