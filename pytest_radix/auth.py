@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import BaseAdapter
 from requests.auth import AuthBase
 
 from pytest_radix.credentials import RadixCredentials
@@ -37,10 +38,13 @@ REFRESH_MARGIN = 60.0
 _MESSAGE_KEYS = ("message", "error_description", "error", "detail", "title", "msg")
 
 
-def auth_session() -> requests.Session:
-    """A ``requests.Session`` for ``/auth``: POST retried, no ``.netrc``, redirects not followed."""
+def auth_session(adapter: BaseAdapter | None = None) -> requests.Session:
+    """A ``requests.Session`` for ``/auth``: POST retried, no ``.netrc``, redirects not followed.
+
+    ``adapter`` replaces the default transport (one that retries POST), e.g. with a cassette.
+    """
     session = requests.Session()
-    adapter = make_adapter(retry_post=True, pool_maxsize=4)
+    adapter = adapter or make_adapter(retry_post=True, pool_maxsize=4)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.auth = _no_auth  # an explicit auth keeps requests from reading ~/.netrc

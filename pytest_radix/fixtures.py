@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,7 +12,10 @@ from pytest_radix.credentials import RadixCredentials
 from pytest_radix.run import RUN, missing_credentials
 
 if TYPE_CHECKING:
+    from requests.adapters import BaseAdapter
+
     from pytest_radix.auth import RadixAuth
+    from pytest_radix.recording import Recorder
     from pytest_radix.session import RadixSession
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "radix_session",
     "radix_session_factory",
     "radix_token",
+    "radix_vcr_config",
 ]
 
 
@@ -33,9 +37,17 @@ def radix_config(pytestconfig: pytest.Config) -> RadixConfig:
 
 
 @pytest.fixture(scope="session")
-def radix_credentials(radix_config: RadixConfig) -> RadixCredentials:
-    """``RadixCredentials`` from the settings; skips (or errors, if required) when missing."""
+def radix_credentials(pytestconfig: pytest.Config, radix_config: RadixConfig) -> RadixCredentials:
+    """``RadixCredentials``; in replay, the recorded client id and a placeholder key.
+
+    Missing credentials skip the test (an error with ``--radix-require-credentials``).
+    """
+    recorder = pytestconfig.stash[RUN].recorder
     credentials = radix_config.credentials
+    if recorder is not None and (
+        recorder.mode == "none" or (credentials is None and recorder.can_replay_auth())
+    ):
+        return recorder.replay_credentials()
     if credentials is None:
         reason = missing_credentials(radix_config)
         if radix_config.require_credentials:
@@ -51,14 +63,16 @@ def radix_auth(
     """The run's ``RadixAuth``: one token for the whole run, renewed when due."""
     from pytest_radix.auth import RadixAuth
 
+    run = pytestconfig.stash[RUN]
+    recorder = run.recorder
     auth = RadixAuth(
         radix_credentials,
         base_url=radix_config.base_url,
         api_version=radix_config.api_version,
         timeout=radix_config.timeout,
         allow_http=radix_config.allow_http,
+        fetch=None if recorder is None else lambda: recorder.fetch(radix_credentials),
     )
-    run = pytestconfig.stash[RUN]
     run.auth = auth
     yield auth
     auth.close()
@@ -70,14 +84,30 @@ def radix_token(radix_auth: RadixAuth) -> str:
     return radix_auth.token.value
 
 
-class RadixSessionFactory:
-    """Makes ``RadixSession``s sharing the run's auth and connection pool."""
+@pytest.fixture(scope="session")
+def radix_vcr_config() -> dict[str, Any]:
+    """Extra cassette filters (override it): ``filter_headers``, ``filter_query_parameters``,
+    ``filter_post_data_parameters``, ``before_record_request``, ``before_record_response``.
 
-    def __init__(self, auth: RadixAuth, config: RadixConfig) -> None:
+    They run before pytest-radix's own scrubbing, which they cannot turn off."""
+    return {}
+
+
+class RadixSessionFactory:
+    """Makes ``RadixSession``s sharing the run's auth and connection pool.
+
+    With cassettes, a session made while a wider-scope fixture is set up records into that
+    fixture's cassette; any other into the current test's.
+    """
+
+    def __init__(
+        self, auth: RadixAuth, config: RadixConfig, recorder: Recorder | None = None
+    ) -> None:
         from pytest_radix.transport import make_adapter
 
         self.auth = auth
         self.config = config
+        self.recorder = recorder
         self.adapter = make_adapter()
         self._sessions: list[RadixSession] = []
 
@@ -85,12 +115,15 @@ class RadixSessionFactory:
         """A new ``RadixSession``: clean headers and cookies, shared auth and pool."""
         from pytest_radix.session import RadixSession
 
+        adapter: BaseAdapter = self.adapter
+        if self.recorder is not None:
+            adapter = self.recorder.adapter(self.adapter, self.auth)
         session = RadixSession(
             self.auth,
             base_url=self.config.base_url,
             api_version=self.config.api_version,
             timeout=self.config.timeout,
-            adapter=self.adapter,
+            adapter=adapter,
         )
         self._sessions.append(session)
         return session
@@ -104,10 +137,16 @@ class RadixSessionFactory:
 
 @pytest.fixture(scope="session")
 def radix_session_factory(
-    radix_auth: RadixAuth, radix_config: RadixConfig
+    pytestconfig: pytest.Config,
+    radix_auth: RadixAuth,
+    radix_config: RadixConfig,
+    radix_vcr_config: dict[str, Any],
 ) -> Generator[RadixSessionFactory, None, None]:
     """``radix_session_factory()`` makes a ``RadixSession`` for fixtures of wider scope."""
-    factory = RadixSessionFactory(radix_auth, radix_config)
+    recorder = pytestconfig.stash[RUN].recorder
+    if recorder is not None:
+        recorder.vcr_config = radix_vcr_config
+    factory = RadixSessionFactory(radix_auth, radix_config, recorder)
     yield factory
     factory.close()
 

@@ -16,7 +16,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "MaskedStr", "install_log_masking", "mask", "mask_object", "register_secret"]
+__all__ = [
+    "MASK",
+    "MaskedStr",
+    "escaped_forms",
+    "install_log_masking",
+    "known_secrets",
+    "mask",
+    "mask_object",
+    "register_secret",
+]
 
 MASK = "***"
 """What a masked secret is replaced with."""
@@ -36,7 +45,7 @@ class MaskedStr(str):
         return f"'{MASK}'"
 
 
-def _escaped_forms(secret: str) -> set[str]:
+def escaped_forms(secret: str) -> set[str]:
     """The ways ``secret`` can appear once escaped, up to two escapes deep."""
     transforms: list[Callable[[str], str]] = [
         lambda s: repr(s)[1:-1],
@@ -68,7 +77,7 @@ class _Registry:
             return
         with self._lock:
             self._secrets.add(secret)
-            forms = set(self._forms) | set(self._short) | _escaped_forms(secret)
+            forms = set(self._forms) | set(self._short) | escaped_forms(secret)
             self._forms = tuple(sorted(f for f in forms if len(f) >= FRAGMENT))
             self._short = tuple(sorted((f for f in forms if len(f) < FRAGMENT), key=len)[::-1])
             self._grams = frozenset(
@@ -76,6 +85,9 @@ class _Registry:
                 for form in self._forms
                 for i in range(len(form) - FRAGMENT + 1)
             )
+
+    def secrets(self) -> frozenset[str]:
+        return frozenset(self._secrets)
 
     def mask(self, text: str) -> str:
         grams, forms, short = self._grams, self._forms, self._short
@@ -112,6 +124,11 @@ _registry = _Registry()
 def register_secret(secret: str) -> None:
     """Make ``secret`` (an API key or a token) known, so that :func:`mask` hides it from now on."""
     _registry.add(str(secret))
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret registered so far in this process."""
+    return _registry.secrets()
 
 
 def mask(text: str) -> str:

@@ -13,6 +13,7 @@ import pytest
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask_object
+from pytest_radix.recording import AUTH_CASSETTE, CassettePlugin, Recorder
 from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
 
 pytest_plugins = ["pytest_radix.fixtures"]
@@ -103,6 +104,8 @@ def choose_mode(config: RadixConfig) -> tuple[str, str]:
     """The record mode this run uses, and why (``auto`` decides from what is available)."""
     if config.record_mode != "auto":
         return config.record_mode, config.sources["record_mode"]
+    if (config.cassette_dir / AUTH_CASSETTE).exists():
+        return "none", "auto: cassette found"
     if config.credentials is not None:
         return "live", "auto: credentials found"
     return "live", "auto: no cassette, no credentials: Radix tests will be skipped"
@@ -111,9 +114,12 @@ def choose_mode(config: RadixConfig) -> tuple[str, str]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve the settings (a bad value stops pytest here), register the marker, mask logs."""
-    config.addinivalue_line(
-        "markers", "radix: the test uses the Radix API (added automatically by pytest-radix)"
-    )
+    for line in (
+        "radix: the test uses the Radix API (added automatically by pytest-radix)",
+        "radix_cassette(name): record and replay this test's Radix traffic in <cassette dir>/"
+        "<name>.yaml (tests can share one)",
+    ):
+        config.addinivalue_line("markers", line)
     if config.option.help or config.option.version:
         return
     settings = _resolve(config)
@@ -122,6 +128,9 @@ def pytest_configure(config: pytest.Config) -> None:
     run.cleanups.append(install_log_masking())
     config.stash[RUN] = run
     config.pluginmanager.register(RadixReporter(run), "radix-reporter")
+    if mode != "live":
+        run.recorder = Recorder(settings, mode, Path(config.rootpath))
+        config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -204,11 +213,15 @@ class RadixReporter:
         if not run.radix_tests:
             return
         count = run.auth_requests
+        recorder = run.recorder
+        replayed, recorded = (recorder.replayed, recorder.recorded) if recorder else (0, 0)
         parts = [
             f"{count} authentication request{'' if count == 1 else 's'}",
-            "0 cassettes replayed",
-            "0 recorded",
+            f"{replayed} cassette{'' if replayed == 1 else 's'} replayed",
+            f"{recorded} recorded",
         ]
+        if recorder is not None and recorder.unsaved:
+            parts.append(f"{recorder.unsaved} not saved (failing tests keep the old cassette)")
         if run.skipped_for_credentials:
             parts.append(f"{run.skipped_for_credentials} skipped without credentials")
         terminalreporter.write_line("radix: " + ", ".join(parts))

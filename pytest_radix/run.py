@@ -11,9 +11,8 @@ import pytest
 from pytest_radix.config import RadixConfig
 
 if TYPE_CHECKING:
-    from requests.adapters import BaseAdapter
-
     from pytest_radix.auth import RadixAuth
+    from pytest_radix.recording import Recorder
 
 __all__ = ["RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
 
@@ -29,14 +28,16 @@ class RadixRun:
     mode: str
     mode_reason: str
     auth: RadixAuth | None = None
-    adapter: BaseAdapter | None = None
+    recorder: Recorder | None = None
     radix_tests: int = 0
     skipped_for_credentials: int = 0
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def auth_requests(self) -> int:
-        """``/auth`` requests made by this process."""
+        """``/auth`` requests this process sent to the network (replays are not counted)."""
+        if self.recorder is not None:
+            return self.recorder.live_auth
         return self.auth.auth_count if self.auth is not None else 0
 
 

@@ -1,0 +1,440 @@
+"""Record and replay Radix traffic at ``RadixSession``'s transport, in vcrpy's cassette format.
+
+No HTTP library is patched: a :class:`CassetteAdapter` is mounted on the session and either
+plays a recorded response or sends the request live and records it. Cassettes are vcrpy YAML
+(its serializer, ``Request`` and matchers) with one extra top-level key, ``radix``, holding the
+base URL and API version of the recording. Requests are matched on method, the path relative
+to the base URL and the query, so a suite recorded against one base URL replays under another.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import yaml
+from requests.adapters import BaseAdapter
+from requests.cookies import extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3 import HTTPResponse
+from urllib3._collections import HTTPHeaderDict
+from vcr import matchers
+from vcr.cassette import Cassette
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.request import Request
+from vcr.serializers import compat, yamlserializer
+
+from pytest_radix.errors import RadixCassetteError
+from pytest_radix.scrubbing import (
+    find_leak,
+    scrub_bytes,
+    scrub_client_secret,
+    scrub_text,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CassetteAdapter",
+    "RadixCassette",
+    "load_cassette_file",
+    "save_cassette_file",
+]
+
+FORMAT_VERSION = 1
+"""vcrpy's cassette format version, written in every cassette."""
+
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "content-encoding", "transfer-encoding"})
+MATCH_ON = (matchers.method, matchers.path, matchers.query)
+
+Filter = Callable[[Any], Any]
+
+
+class _Persister:
+    """vcrpy's persister interface (loading only) over :func:`load_cassette_file`."""
+
+    def __init__(self) -> None:
+        self.metadata: dict[str, Any] = {}
+
+    def load_cassette(self, cassette_path: str | Path, serializer: Any) -> tuple[list[Any], ...]:
+        path = Path(cassette_path)
+        if not path.exists():
+            raise CassetteNotFoundError()
+        interactions, self.metadata = load_cassette_file(path)
+        return [i[0] for i in interactions], [i[1] for i in interactions]
+
+
+def load_cassette_file(path: Path) -> tuple[list[tuple[Request, dict[str, Any]]], dict[str, Any]]:
+    """Read a cassette: its interactions and its ``radix`` metadata.
+
+    A missing, empty, unreadable or malformed file raises :class:`RadixCassetteError` naming
+    the file and the problem; the file is left as it is.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise RadixCassetteError(f"cassette {path} is not UTF-8 text (corrupt?)") from None
+    except OSError as error:
+        raise RadixCassetteError(
+            f"cassette {path} cannot be read: {error.strerror or type(error).__name__}"
+        ) from None
+    if not text.strip():
+        raise RadixCassetteError(
+            f"cassette {path} is empty; delete it and record again "
+            "(--radix-record-mode=once), or restore it from version control"
+        )
+    try:
+        data = yamlserializer.deserialize(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise RadixCassetteError(
+            f"cassette {path} is not a readable vcrpy cassette: {problem}{where} "
+            "(truncated, hand-edited, or holding a YAML tag that is not allowed?)"
+        ) from None
+    interactions = data.get("interactions") if isinstance(data, dict) else None
+    if not isinstance(interactions, list):
+        raise RadixCassetteError(
+            f"cassette {path} is not a vcrpy cassette: it has no 'interactions' list"
+        )
+    loaded = []
+    for number, interaction in enumerate(interactions, 1):
+        try:
+            request = Request._from_dict(interaction["request"])
+            response = compat.convert_to_bytes(interaction["response"])
+            int(response["status"]["code"])
+            response["headers"].items()
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise RadixCassetteError(
+                f"cassette {path}: interaction {number} is malformed (it needs request "
+                "method/uri/headers/body and response status/headers/body)"
+            ) from None
+        loaded.append((request, response))
+    metadata = data.get("radix")
+    return loaded, metadata if isinstance(metadata, dict) else {}
+
+
+def save_cassette_file(
+    path: Path, interactions: list[tuple[Request, dict[str, Any]]], metadata: Mapping[str, Any]
+) -> None:
+    """Write a cassette atomically, after checking it holds no known secret.
+
+    The text goes to a temp file beside ``path``; only when it is clean does it replace
+    ``path``. On a hit the temp file is removed, the old cassette stays, and
+    :class:`RadixCassetteError` says what kind of secret was found (never the value).
+    """
+    data: dict[str, Any] = {
+        "interactions": [
+            {
+                "request": compat.convert_to_unicode(request._to_dict()),
+                "response": compat.convert_to_unicode(copy.deepcopy(response)),
+            }
+            for request, response in interactions
+        ],
+        "version": FORMAT_VERSION,
+    }
+    if metadata:
+        data["radix"] = dict(metadata)
+    text = scrub_text(yamlserializer.serialize(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        leak = find_leak(yamlserializer.deserialize(temp.read_text(encoding="utf-8")), text)
+        if leak is not None:
+            raise RadixCassetteError(
+                f"cassette {path} was not saved: after scrubbing it still held {leak} "
+                "(a user filter or an unusual encoding kept it); the previous file is unchanged"
+            )
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def scrub_request(request: Request) -> Request:
+    """A copy of ``request`` without secret headers, ``client_secret`` or any known secret."""
+    request = copy.copy(request)
+    request.headers = {
+        name: scrub_text(str(value))
+        for name, value in request.headers.items()
+        if name.lower() not in SECRET_HEADERS
+    }
+    body = scrub_client_secret(request.body)
+    if isinstance(body, bytes):
+        body = scrub_bytes(body)
+    elif isinstance(body, str):
+        body = scrub_text(body)
+    request.body = body
+    request.uri = scrub_text(request.uri)
+    _fix_length(request.headers, body, lambda name, size: size)
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """``response`` without cookies, with tokens made look-alikes and known secrets replaced."""
+    response["headers"] = {
+        name: [scrub_text(str(v)) for v in (values if isinstance(values, list) else [values])]
+        for name, values in response["headers"].items()
+        if name.lower() != "set-cookie"
+    }
+    body = response["body"].get("string")
+    if isinstance(body, bytes):
+        body = response["body"]["string"] = scrub_bytes(body)
+    elif isinstance(body, str):
+        body = response["body"]["string"] = scrub_text(body)
+    _fix_length(response["headers"], body, lambda name, size: [size])
+    return response
+
+
+def _fix_length(headers: Any, body: Any, value: Callable[[str, str], Any]) -> None:
+    """Make a ``Content-Length`` header agree with a body that scrubbing changed."""
+    size = len(body.encode("utf-8") if isinstance(body, str) else body or b"")
+    for name in list(headers):
+        if name.lower() == "content-length":
+            headers[name] = value(name, str(size))
+
+
+def _chain(user: Filter | None, ours: Filter) -> Filter:
+    """The user's filter first, then ours: a user filter can add scrubbing, never undo it."""
+    if user is None:
+        return ours
+
+    def both(item: Any) -> Any:
+        item = user(item)
+        return None if item is None else ours(item)
+
+    return both
+
+
+class RadixCassette:
+    """One cassette file: what to replay, what to record, and when to save.
+
+    ``mode`` is one of ``none``, ``once``, ``new_episodes`` and ``all``. The file is read on
+    first use, so a test that makes no request touches nothing.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        mode: str,
+        *,
+        base_url: str,
+        api_version: str,
+        record_command: str,
+        repeats: bool = False,
+        before_record_request: Filter | None = None,
+        before_record_response: Filter | None = None,
+    ) -> None:
+        self.path = path
+        self.mode = mode
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.record_command = record_command
+        self._repeats = repeats
+        self._filters = (
+            _chain(before_record_request, scrub_request),
+            _chain(before_record_response, scrub_response),
+        )
+        self._lock = threading.RLock()
+        self._cassette: Cassette | None = None
+        self.existed = False
+        self.recorded = 0
+        self.played = 0
+
+    def _load(self) -> Cassette:
+        if self._cassette is not None:
+            return self._cassette
+        persister = _Persister()
+        options: dict[str, Any] = {
+            "path": str(self.path),
+            "match_on": MATCH_ON,
+            "before_record_request": self._filters[0],
+            "before_record_response": self._filters[1],
+            "allow_playback_repeats": self._repeats,
+            "persister": persister,
+            "serializer": yamlserializer,
+        }
+        if self.mode == "all":
+            cassette = Cassette(record_mode="all", **options)
+        else:
+            cassette = Cassette.load(record_mode="new_episodes", **options)
+            self.existed = self.path.exists()
+        recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
+        if recorded_version and recorded_version != self.api_version:
+            raise RadixCassetteError(
+                f"cassette {self.path} was recorded with x-radix-version {recorded_version}, "
+                f"this run uses {self.api_version}; replay it with --radix-api-version "
+                f"{recorded_version}, or re-record it: {self.record_command}"
+            )
+        self._recorded_base = str(persister.metadata.get("base_url") or self.base_url)
+        self._cassette = cassette
+        return cassette
+
+    @property
+    def replay_only(self) -> bool:
+        """Whether an unrecorded request is an error rather than recorded."""
+        return self.mode == "none" or (self.mode == "once" and self.existed)
+
+    def to_recorded(self, request: requests.PreparedRequest) -> Request:
+        """The request as vcrpy sees it, its URL moved under the recording's base URL."""
+        url = request.url or ""
+        base = self.base_url + "/"
+        if url.startswith(base) or url == self.base_url:
+            url = self._recorded_base + "/" + url[len(base) :]
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+        return Request(request.method or "GET", url, body, dict(request.headers))
+
+    def play(self, request: requests.PreparedRequest) -> dict[str, Any] | None:
+        """The recorded response for ``request``, or ``None`` when it must go live.
+
+        Raises :class:`RadixCassetteError` when it is not recorded and may not be.
+        """
+        with self._lock:
+            cassette = self._load()
+            recorded = self.to_recorded(request)
+            if self.mode != "all" and cassette.can_play_response_for(recorded):
+                self.played += 1
+                return dict(cassette.play_response(recorded))
+            if self.replay_only:
+                raise RadixCassetteError(self._unrecorded(request))
+            return None
+
+    def _unrecorded(self, request: requests.PreparedRequest) -> str:
+        parts = urlsplit(request.url or "")
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        state = "is not in" if self.existed else "cannot be replayed: there is no"
+        return (
+            f"{request.method} {target} {state} cassette {self.path}; "
+            f"record it with: {self.record_command}"
+        )
+
+    def record(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        """Add the live exchange (scrubbed by the cassette's filters)."""
+        with self._lock:
+            self._load().append(self.to_recorded(request), _recorded_response(response))
+            self.recorded += 1
+
+    def save(self) -> bool:
+        """Write the cassette if anything was recorded; returns whether it was written."""
+        with self._lock:
+            cassette = self._cassette
+            if cassette is None or not self.recorded:
+                return False
+            metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
+            save_cassette_file(self.path, list(cassette.data), metadata)
+            self.recorded = 0
+            return True
+
+
+def _version_in(cassette: Cassette) -> str | None:
+    for request in cassette.requests:
+        for name, value in request.headers.items():
+            if name.lower() == "x-radix-version":
+                return str(value)
+    return None
+
+
+def _recorded_response(response: requests.Response) -> dict[str, Any]:
+    """vcrpy's dict for a live response, its body decoded (so no Content-Encoding)."""
+    body = response.content
+    headers: dict[str, list[str]] = {}
+    raw_headers: Any = getattr(response.raw, "headers", None) or response.headers
+    for name, value in getattr(raw_headers, "iteritems", raw_headers.items)():
+        if name.lower() not in _DROPPED_RESPONSE_HEADERS:
+            headers.setdefault(name, []).append(value)
+    for name in list(headers):
+        if name.lower() == "content-length":
+            headers[name] = [str(len(body))]
+    return {
+        "status": {"code": response.status_code, "message": response.reason or ""},
+        "headers": headers,
+        "body": {"string": body},
+    }
+
+
+class CassetteAdapter(BaseAdapter):
+    """A transport that plays from a :class:`RadixCassette` and records what goes live.
+
+    ``live`` sends the requests that must reach the network; ``before_live`` runs first (it
+    renews the bearer token with a live one when the recorded token was replayed).
+    """
+
+    def __init__(
+        self,
+        cassette: RadixCassette,
+        live: BaseAdapter,
+        *,
+        before_live: Callable[[requests.PreparedRequest], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.cassette = cassette
+        self.live = live
+        self.before_live = before_live
+        self.live_requests = 0
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        """Replay ``request`` from the cassette, or send it live and record it."""
+        recorded = self.cassette.play(request)
+        if recorded is not None:
+            return self._replayed(request, recorded)
+        if self.before_live is not None:
+            self.before_live(request)
+        self.live_requests += 1
+        response = self.live.send(request, **kwargs)
+        self.cassette.record(request, response)
+        setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
+        return response
+
+    def _replayed(
+        self, request: requests.PreparedRequest, recorded: dict[str, Any]
+    ) -> requests.Response:
+        body = recorded["body"].get("string") or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        headers = HTTPHeaderDict()
+        for name, values in recorded["headers"].items():
+            if name.lower() in _DROPPED_RESPONSE_HEADERS or name.lower() == "content-length":
+                continue
+            for value in values if isinstance(values, list) else [values]:
+                headers.add(name, str(value))
+        headers["Content-Length"] = str(len(body))
+        status = int(recorded["status"]["code"])
+        reason = str(recorded["status"].get("message") or "")
+        raw = HTTPResponse(
+            body=io.BytesIO(body),
+            headers=headers,
+            status=status,
+            reason=reason,
+            preload_content=False,
+            decode_content=False,
+            request_method=request.method,
+            request_url=request.url,
+        )
+        response = requests.Response()
+        response.status_code = status
+        response.headers = CaseInsensitiveDict(headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = raw
+        response.reason = reason
+        response.url = request.url or ""
+        response.request = request
+        setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
+        extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
+        return response
+
+    def close(self) -> None:
+        """Nothing to close: the live adapter belongs to whoever passed it in."""

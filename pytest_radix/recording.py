@@ -1,0 +1,413 @@
+"""The pytest side of cassettes: naming them, binding sessions to them, saving them, and the
+authentication exchange (replayed from ``radix_auth.yaml`` or recorded live when needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+import shlex
+import threading
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_radix.credentials import RadixCredentials
+from pytest_radix.errors import RadixCassetteError, RadixConfigError
+from pytest_radix.scrubbing import PLACEHOLDER
+
+if TYPE_CHECKING:
+    import requests
+    from requests.adapters import BaseAdapter
+
+    from pytest_radix.auth import RadixAuth
+    from pytest_radix.cassettes import RadixCassette
+    from pytest_radix.config import RadixConfig
+    from pytest_radix.token import RadixToken
+
+__all__ = ["AUTH_CASSETTE", "CassettePlugin", "Recorder", "cassette_name", "sanitise"]
+
+AUTH_CASSETTE = "radix_auth.yaml"
+REPLAY_LIFETIME = 100 * 365 * 24 * 3600.0
+"""A replayed token never expires: replay ignores the recorded expiry."""
+
+MAX_NAME = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]=+,@]")
+VCR_CONFIG_KEYS = frozenset(
+    {
+        "before_record_request",
+        "before_record_response",
+        "filter_headers",
+        "filter_query_parameters",
+        "filter_post_data_parameters",
+    }
+)
+
+
+def sanitise(name: str) -> str:
+    """A file-name-safe version of ``name``, capped at 120 characters with a hash."""
+    safe = _UNSAFE.sub("_", name).strip(".") or "_"
+    if len(safe) > MAX_NAME:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+        safe = f"{safe[: MAX_NAME - 13]}-{digest}"
+    return safe
+
+
+def _relative_stem(path: Path, rootdir: Path) -> list[str]:
+    """``path`` relative to ``rootdir`` (or its name alone outside it), without ``.py``."""
+    try:
+        relative = path.resolve().relative_to(rootdir.resolve())
+    except ValueError:
+        relative = Path(path.name)
+    return [sanitise(part) for part in relative.with_suffix("").parts]
+
+
+def cassette_name(item: pytest.Item, rootdir: Path) -> Path:
+    """``<test file, without .py>/<[Class.]test name[param id]>.yaml`` for a test."""
+    marker = item.get_closest_marker("radix_cassette")
+    if marker is not None:
+        name = marker.args[0] if marker.args else marker.kwargs.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise RadixConfigError(
+                f"@pytest.mark.radix_cassette on {item.nodeid} needs a cassette name, "
+                'for example @pytest.mark.radix_cassette("export")'
+            )
+        parts = [sanitise(part) for part in name.removesuffix(".yaml").split("/") if part]
+        if any(part in ("..", ".") for part in name.split("/")):
+            raise RadixConfigError(f"radix_cassette name {name!r} must stay inside the dir")
+        return Path(*parts).with_suffix(".yaml")
+    test = ".".join(item.nodeid.split("::")[1:]) or item.name
+    return Path(*_relative_stem(item.path, rootdir), sanitise(test) + ".yaml")
+
+
+def _fixture_cassette_name(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest, rootdir: Path
+) -> Path:
+    """``fixtures/<defining file>/<fixture>[<param id>][@<scope node>].yaml``."""
+    try:
+        source = Path(inspect.getsourcefile(fixturedef.func) or "unknown")
+    except TypeError:
+        source = Path("unknown")
+    name = fixturedef.argname
+    if fixturedef.params is not None:
+        index = getattr(request, "param_index", 0)
+        ids = fixturedef.ids
+        param_id = (
+            str(ids[index])
+            if isinstance(ids, (list, tuple)) and index < len(ids) and ids[index] is not None
+            else str(getattr(request, "param", index))
+        )
+        name += f"[{param_id}]"
+    if fixturedef.scope != "session":
+        name += "@" + request.node.nodeid.removesuffix(".py").replace(".py::", "::")
+    return Path("fixtures", *_relative_stem(source, rootdir), sanitise(name) + ".yaml")
+
+
+@dataclass
+class _FixtureScope:
+    """A wider-scope fixture being set up, and the cassette its sessions use."""
+
+    path: Path
+    cassette: RadixCassette | None = None
+    failed: bool = False
+
+
+class Recorder:
+    """The cassettes of one run in one process, and the authentication for them."""
+
+    def __init__(self, config: RadixConfig, mode: str, rootdir: Path) -> None:
+        self.config = config
+        self.mode = mode
+        self.rootdir = rootdir
+        self.directory = config.cassette_dir
+        self.auth_path = self.directory / AUTH_CASSETTE
+        self.item: pytest.Item | None = None
+        self.stack: list[_FixtureScope] = []
+        self.item_cassettes: dict[str, RadixCassette] = {}
+        self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
+        self.rewritten: set[Path] = set()
+        self.vcr_config: Mapping[str, Any] = {}
+        self.replayed = self.recorded = self.unsaved = self.live_auth = 0
+        self.live = mode == "all"
+        self._lock = threading.RLock()
+
+    # -- authentication ---------------------------------------------------------------------
+
+    def record_command(self, target: str = "", mode: str = "once") -> str:
+        """The command that records what is missing."""
+        where = f" {shlex.quote(target)}" if target else ""
+        return f"RADIX_CLIENT_ID=… RADIX_CLIENT_SECRET=… pytest --radix-record-mode={mode}{where}"
+
+    def replay_credentials(self) -> RadixCredentials:
+        """The recorded client id and a placeholder key, for replay without credentials."""
+        from pytest_radix.cassettes import load_cassette_file
+
+        if not self.auth_path.exists():
+            raise RadixCassetteError(
+                f"the authentication cassette {self.auth_path} is missing, so nothing can be "
+                f"replayed; record it with: {self.record_command()}"
+            )
+        client_id = self.config.client_id or "unknown"
+        for request, _ in load_cassette_file(self.auth_path)[0]:
+            client_id = _client_id_in(request.body) or client_id
+        return RadixCredentials(client_id, PLACEHOLDER)
+
+    def can_replay_auth(self) -> bool:
+        """Whether ``radix_auth.yaml`` may be replayed in this mode."""
+        return self.mode != "all" and self.auth_path.exists()
+
+    def fetch(self, credentials: RadixCredentials) -> RadixToken:
+        """A token: replayed from ``radix_auth.yaml``, or live (and recorded) when needed."""
+        with self._lock:
+            if not self.live and self.can_replay_auth():
+                return self._replayed_token(credentials)
+            if self.mode == "none":
+                return self._replayed_token(credentials)
+            return self._live_token(credentials)
+
+    def _replayed_token(self, credentials: RadixCredentials) -> RadixToken:
+        from pytest_radix.auth import auth_session, authenticate
+        from pytest_radix.cassettes import CassetteAdapter
+
+        cassette = self._cassette(self.auth_path, "none", repeats=True)
+        if not self.auth_path.exists():
+            self.replay_credentials()  # raises, naming the missing file
+        session = auth_session(CassetteAdapter(cassette, _no_live(cassette)))
+        with session:
+            token = authenticate(credentials, **self._auth_settings(), session=session)
+        return replace(token, lifetime=REPLAY_LIFETIME)
+
+    def _live_token(self, credentials: RadixCredentials) -> RadixToken:
+        from pytest_radix.auth import auth_session, authenticate
+        from pytest_radix.cassettes import CassetteAdapter
+        from pytest_radix.transport import make_adapter
+
+        if credentials.client_secret == PLACEHOLDER:
+            raise RadixCassetteError(
+                "recording needs credentials: a request is not in its cassette and must go to "
+                f"the API; set RADIX_CLIENT_ID and RADIX_CLIENT_SECRET (mode {self.mode})"
+            )
+        cassette = self._cassette(self.auth_path, "all")
+        live = make_adapter(retry_post=True, pool_maxsize=4)
+        with auth_session(CassetteAdapter(cassette, live)) as session:
+            self.live_auth += 1
+            token = authenticate(credentials, **self._auth_settings(), session=session)
+        live.close()
+        cassette.save()
+        self.live = True
+        return token
+
+    def _auth_settings(self) -> dict[str, Any]:
+        return {
+            "base_url": self.config.base_url,
+            "api_version": self.config.api_version,
+            "timeout": self.config.timeout,
+            "allow_http": self.config.allow_http,
+        }
+
+    def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
+        """Before a request goes live: make sure its bearer token is a live one."""
+        if "Authorization" not in request.headers:
+            return
+        with self._lock:
+            if not self.live:
+                self.live = True
+                auth.invalidate()
+        request.headers["Authorization"] = f"Bearer {auth.token.value}"
+
+    # -- cassettes of tests and fixtures ----------------------------------------------------
+
+    def _cassette(self, path: Path, mode: str, *, repeats: bool = False) -> RadixCassette:
+        from pytest_radix.cassettes import RadixCassette
+
+        user = self.vcr_config
+        return RadixCassette(
+            path,
+            mode,
+            base_url=self.config.base_url,
+            api_version=self.config.api_version,
+            record_command=self.record_command(
+                mode="new_episodes" if path.exists() else "once",
+                target=self.item.nodeid if self.item is not None else "",
+            ),
+            repeats=repeats,
+            before_record_request=_user_request_filter(user),
+            before_record_response=user.get("before_record_response"),
+        )
+
+    def _mode_for(self, path: Path) -> str:
+        """``all`` rewrites a shared cassette once per run, then appends to it."""
+        if self.mode != "all":
+            return self.mode
+        if path in self.rewritten:
+            return "new_episodes"
+        self.rewritten.add(path)
+        return "all"
+
+    def current_cassette(self) -> RadixCassette:
+        """The cassette a session made now belongs to: the fixture being set up, or the test."""
+        with self._lock:
+            if self.stack:
+                scope = self.stack[-1]
+                if scope.cassette is None:
+                    path = self.directory / scope.path
+                    scope.cassette = self._cassette(path, self._mode_for(path))
+                return scope.cassette
+            if self.item is None:
+                raise RadixCassetteError(
+                    "a RadixSession was made outside any test or fixture, so no cassette "
+                    "can hold its traffic; make it inside a fixture or a test"
+                )
+            cassette = self.item_cassettes.get(self.item.nodeid)
+            if cassette is None:
+                path = self.directory / cassette_name(self.item, self.rootdir)
+                cassette = self._cassette(path, self._mode_for(path))
+                self.item_cassettes[self.item.nodeid] = cassette
+            return cassette
+
+    def adapter(self, live: BaseAdapter, auth: RadixAuth) -> BaseAdapter:
+        """A transport for a new session, bound to :meth:`current_cassette`."""
+        from pytest_radix.cassettes import CassetteAdapter
+
+        return CassetteAdapter(
+            self.current_cassette(), live, before_live=lambda r: self.go_live(auth, r)
+        )
+
+    def close(self, cassette: RadixCassette | None, failed: bool) -> None:
+        """Save a cassette (unless its test or fixture failed) and count it."""
+        if cassette is None:
+            return
+        if failed:
+            self.unsaved += cassette.recorded > 0
+            self.replayed += cassette.recorded == 0 and cassette.played > 0
+            return
+        if cassette.save():
+            self.recorded += 1
+        elif cassette.played:
+            self.replayed += 1
+
+
+def _no_live(cassette: RadixCassette) -> BaseAdapter:
+    """A live transport that refuses: replay-only cassettes never reach the network."""
+    from requests.adapters import BaseAdapter
+
+    class _Refuse(BaseAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+            raise RadixCassetteError(f"{cassette.path} is replay-only")
+
+        def close(self) -> None:
+            """Nothing to close."""
+
+    return _Refuse()
+
+
+def _client_id_in(body: Any) -> str | None:
+    import json
+
+    try:
+        document = json.loads(body) if body else None
+    except (ValueError, TypeError):
+        return None
+    value = document.get("client_id") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _user_request_filter(config: Mapping[str, Any]) -> Any:
+    """The user's request filters from ``radix_vcr_config``, as one function (or ``None``)."""
+    unknown = set(config) - VCR_CONFIG_KEYS
+    if unknown:
+        raise RadixConfigError(
+            f"radix_vcr_config has unknown keys {sorted(unknown)}; it can only add filters: "
+            f"{', '.join(sorted(VCR_CONFIG_KEYS))}"
+        )
+    if not any(config.get(key) for key in VCR_CONFIG_KEYS - {"before_record_response"}):
+        return None
+    from vcr import filters
+
+    def apply(request: Any) -> Any:
+        if config.get("filter_headers"):
+            request = filters.replace_headers(request, _pairs(config["filter_headers"]))
+        if config.get("filter_query_parameters"):
+            pairs = _pairs(config["filter_query_parameters"])
+            request = filters.replace_query_parameters(request, pairs)
+        if config.get("filter_post_data_parameters"):
+            pairs = _pairs(config["filter_post_data_parameters"])
+            request = filters.replace_post_data_parameters(request, pairs)
+        hook = config.get("before_record_request")
+        return hook(request) if hook is not None else request
+
+    return apply
+
+
+def _pairs(items: Any) -> list[tuple[str, Any]]:
+    return [item if isinstance(item, tuple) else (item, None) for item in items]
+
+
+class CassettePlugin:
+    """Hooks that bind sessions to test and fixture cassettes and save them when done."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.failed: set[str] = set()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """Make ``item`` the test whose cassette new sessions use."""
+        self.recorder.item = item
+        try:
+            return (yield)
+        finally:
+            self.recorder.item = None
+            self.failed.discard(item.nodeid)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Remember failed tests: their cassettes are not saved."""
+        if report.failed:
+            self.failed.add(report.nodeid)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """After the test's fixtures are torn down, save its cassette (unless it failed)."""
+        try:
+            return (yield)
+        finally:
+            cassette = self.recorder.item_cassettes.pop(item.nodeid, None)
+            self.recorder.close(cassette, item.nodeid in self.failed)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        """While a wider-scope fixture is set up, new sessions use that fixture's cassette."""
+        if fixturedef.scope == "function":
+            return (yield)
+        key = _fixture_key(fixturedef, request)
+        scope = _FixtureScope(_fixture_cassette_name(fixturedef, request, self.recorder.rootdir))
+        self.recorder.fixture_scopes[key] = scope
+        self.recorder.stack.append(scope)
+        try:
+            return (yield)
+        except BaseException:
+            scope.failed = True
+            raise
+        finally:
+            self.recorder.stack.remove(scope)
+
+    def pytest_fixture_post_finalizer(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> None:
+        """A wider-scope fixture is torn down: save its cassette."""
+        if fixturedef.scope == "function":
+            return
+        scope = self.recorder.fixture_scopes.pop(_fixture_key(fixturedef, request), None)
+        if scope is not None:
+            self.recorder.close(scope.cassette, scope.failed)
+
+
+def _fixture_key(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> tuple[int, str, int]:
+    return id(fixturedef), request.node.nodeid, getattr(request, "param_index", 0)

@@ -1,0 +1,118 @@
+"""Scrubbing secrets out of recorded traffic, and checking that none is left.
+
+The API key becomes :data:`PLACEHOLDER`; a token becomes a look-alike that keeps its header and
+claims segments (so PyJWT still decodes it, unverified) with :data:`PLACEHOLDER` as signature.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pytest_radix.masking import escaped_forms, known_secrets
+
+__all__ = ["PLACEHOLDER", "find_leak", "lookalike", "scrub_client_secret", "scrub_text"]
+
+PLACEHOLDER = "scrubbed-by-pytest-radix"
+"""What the API key and a token's signature are replaced with."""
+
+
+def lookalike(secret: str) -> str:
+    """A JWT with its signature replaced by :data:`PLACEHOLDER`; anything else: the placeholder."""
+    parts = secret.split(".")
+    if len(parts) == 3 and parts[0].startswith("eyJ") and all(parts):
+        return f"{parts[0]}.{parts[1]}.{PLACEHOLDER}"
+    return PLACEHOLDER
+
+
+@functools.lru_cache(maxsize=256)
+def _replacements(secret: str) -> tuple[tuple[str, str], ...]:
+    """Each escaped form of ``secret`` (longest first) and what replaces it."""
+    replacement = lookalike(secret)
+    forms = sorted(escaped_forms(secret), key=len, reverse=True)
+    return tuple((form, replacement) for form in forms if form and form != replacement)
+
+
+def _secrets() -> list[str]:
+    return sorted(known_secrets(), key=len, reverse=True)
+
+
+def scrub_text(text: str, secrets: Iterable[str] | None = None) -> str:
+    """Replace every known secret in ``text``, in any escaped form, by its replacement."""
+    for secret in _secrets() if secrets is None else secrets:
+        if secret == lookalike(secret):
+            continue
+        for form, replacement in _replacements(secret):
+            if form in text:
+                text = text.replace(form, replacement)
+    return text
+
+
+def scrub_bytes(data: bytes) -> bytes:
+    """:func:`scrub_text` for a body: text when it is UTF-8, else byte by byte."""
+    try:
+        return scrub_text(data.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        for secret in _secrets():
+            for form, replacement in _replacements(secret):
+                data = data.replace(form.encode("utf-8"), replacement.encode("utf-8"))
+        return data
+
+
+def scrub_client_secret(body: bytes | str | None) -> bytes | str | None:
+    """Replace ``client_secret`` at any depth of a JSON body, whatever its content type says."""
+    if not body:
+        return body
+    try:
+        document = json.loads(body)
+    except (ValueError, TypeError):
+        return body
+    if not _replace_key(document, "client_secret"):
+        return body
+    text = json.dumps(document)
+    return text.encode("utf-8") if isinstance(body, bytes) else text
+
+
+def _replace_key(node: Any, key: str) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == key and value != PLACEHOLDER:
+                node[name] = PLACEHOLDER
+                changed = True
+            else:
+                changed |= _replace_key(value, key)
+    elif isinstance(node, list):
+        for item in node:
+            changed |= _replace_key(item, key)
+    return changed
+
+
+def find_leak(document: Any, text: str = "") -> str | None:
+    """Say which kind of secret ``document`` (parsed) or ``text`` still holds; ``None`` if clean."""
+    secrets = [s for s in _secrets() if s != lookalike(s)]
+    strings = list(_strings(document))
+    if text:
+        strings.append(text)
+    for secret in secrets:
+        kind = "a token" if lookalike(secret) != PLACEHOLDER else "the API key or a token"
+        for value in strings:
+            if secret in value or any(form in value for form, _ in _replacements(secret)):
+                return kind
+    return None
+
+
+def _strings(node: Any) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, bytes):
+        yield node.decode("utf-8", "replace")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _strings(item)
