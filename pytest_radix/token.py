@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import warnings
 from collections.abc import Mapping
@@ -114,14 +115,18 @@ def _first_token(document: Mapping[str, Any]) -> str | None:
             if not _looks_like_token(value.strip()):
                 raise RadixResponseError(
                     f"/auth answered a {key!r} that cannot be a bearer token "
-                    "(it holds spaces, control or non-ASCII characters)"
+                    "(a bearer token is letters, digits and -._~+/ only)"
                 )
             return value.strip()
     return None
 
 
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
 def _looks_like_token(text: str) -> bool:
-    return bool(text) and text.isascii() and text.isprintable() and " " not in text
+    """Whether ``text`` fits RFC 6750's ``b64token``, the syntax of a bearer token."""
+    return _B64TOKEN.fullmatch(text) is not None
 
 
 def _keys_of(document: Mapping[str, Any]) -> str:
@@ -172,10 +177,10 @@ def token_lifetime(
 ) -> float:
     """Seconds the token lives, from the response's expiry fields and the JWT's claims.
 
-    ``expires_in`` (seconds) and ``expires_at`` (epoch seconds or milliseconds, or ISO 8601)
-    in either case style; else ``exp - iat`` (``exp - now`` without ``iat``); else one hour.
-    The shortest wins. A field that cannot be read is skipped with a :class:`RadixWarning`
-    naming the key, never its value.
+    ``expires_in`` (seconds), ``expires_at`` (epoch seconds or milliseconds, or ISO 8601), in
+    either case style, and the JWT's ``exp - iat`` (``exp - now`` without ``iat``); the
+    shortest wins; with none of them, one hour. A field that cannot be read is skipped with a
+    :class:`RadixWarning` naming the key, never its value.
     """
     wall = time.time() if now is None else now
     found: list[float] = []
@@ -186,11 +191,9 @@ def token_lifetime(
         if key in document:
             at = _epoch(document[key])
             _keep(found, key, None if at is None else at - wall)
-    if not found and isinstance(claims.get("exp"), (int, float)):
-        exp = float(claims["exp"])
-        iat = claims.get("iat")
-        start = float(iat) if isinstance(iat, (int, float)) and not isinstance(iat, bool) else wall
-        _keep(found, "exp claim", exp - start)
+    if _number(claims.get("exp")) is not None:
+        iat = _number(claims.get("iat"))
+        _keep(found, "exp claim", float(claims["exp"]) - (wall if iat is None else iat))
     return min(found, default=DEFAULT_LIFETIME)
 
 
