@@ -30,7 +30,7 @@ from pytest_radix.urls import (
     origin_of,
 )
 
-__all__ = ["REFRESH_MARGIN", "RadixAuth", "authenticate", "auth_session"]
+__all__ = ["REFRESH_MARGIN", "RadixAuth", "auth_session", "authenticate", "needs_renewal"]
 
 REFRESH_MARGIN = 60.0
 """A token is renewed when less than min(this, half its lifetime) remains."""
@@ -157,7 +157,8 @@ class RadixAuth(AuthBase):
     The token is fetched on first use, renewed when less than min(60 s, half its lifetime) is
     left (measured on the monotonic clock since receipt) and once when a request is answered
     401. Thread-safe: concurrent callers wait for one renewal. The header is only attached to
-    requests for the base URL's origin.
+    requests for the base URL's origin. ``fetch`` replaces the ``/auth`` exchange (to share
+    tokens between processes, say); ``discard`` is told of each token the API refused.
     """
 
     def __init__(
@@ -170,6 +171,7 @@ class RadixAuth(AuthBase):
         allow_http: bool = False,
         session: requests.Session | None = None,
         fetch: Callable[[], RadixToken] | None = None,
+        discard: Callable[[str], None] | None = None,
     ) -> None:
         self.credentials = credentials
         self.base_url = check_base_url(base_url, allow_http=allow_http)
@@ -180,6 +182,7 @@ class RadixAuth(AuthBase):
         self._origin = origin_of(self.base_url)
         self._session = session
         self._fetch = fetch or self._authenticate
+        self._discard = discard
         self._token: RadixToken | None = None
         self._lock = threading.Lock()
 
@@ -205,11 +208,11 @@ class RadixAuth(AuthBase):
     def token(self) -> RadixToken:
         """A token with time left, fetched or renewed as needed."""
         token = self._token
-        if token is not None and not _due(token):
+        if token is not None and not needs_renewal(token):
             return token
         with self._lock:
             token = self._token
-            if token is None or _due(token):
+            if token is None or needs_renewal(token):
                 self.auth_count += 1
                 token = self._token = self._fetch()
             return token
@@ -220,6 +223,12 @@ class RadixAuth(AuthBase):
             held = self._token
             if held is not None and (token is None or str(held.value) == _value_of(token)):
                 self._token = None
+
+    def reject(self, token: RadixToken | str) -> None:
+        """The API answered 401 to ``token``: drop it here and wherever it is shared."""
+        self.invalidate(token)
+        if self._discard is not None:
+            self._discard(_value_of(token))
 
     def applies_to(self, url: str) -> bool:
         """Whether ``url`` is on the base URL's origin (the only place the token goes)."""
@@ -238,7 +247,7 @@ class RadixAuth(AuthBase):
             return response
         sent = response.request
         used = (sent.headers.get("Authorization") or "").removeprefix("Bearer ")
-        self.invalidate(used)
+        self.reject(used)
         retry = sent.copy()
         retry.hooks["response"] = [h for h in retry.hooks["response"] if h != self._retry_on_401]
         retry.headers["Authorization"] = f"Bearer {self.token.value}"
@@ -255,7 +264,8 @@ class RadixAuth(AuthBase):
             self._session.close()
 
 
-def _due(token: RadixToken) -> bool:
+def needs_renewal(token: RadixToken) -> bool:
+    """Whether less than min(60 s, half its lifetime) is left on ``token``."""
     return token.expires_within(min(REFRESH_MARGIN, token.lifetime / 2))
 
 

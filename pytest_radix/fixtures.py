@@ -60,18 +60,20 @@ def radix_credentials(pytestconfig: pytest.Config, radix_config: RadixConfig) ->
 def radix_auth(
     pytestconfig: pytest.Config, radix_config: RadixConfig, radix_credentials: RadixCredentials
 ) -> Generator[RadixAuth, None, None]:
-    """The run's ``RadixAuth``: one token for the whole run, renewed when due."""
+    """The run's ``RadixAuth``: one token for the whole run (and its xdist workers), renewed
+    when due; replayed from ``radix_auth.yaml`` when the cassettes allow."""
     from pytest_radix.auth import RadixAuth
 
     run = pytestconfig.stash[RUN]
-    recorder = run.recorder
+    fetch, discard = run.token_source(radix_credentials)
     auth = RadixAuth(
         radix_credentials,
         base_url=radix_config.base_url,
         api_version=radix_config.api_version,
         timeout=radix_config.timeout,
         allow_http=radix_config.allow_http,
-        fetch=None if recorder is None else lambda: recorder.fetch(radix_credentials),
+        fetch=fetch,
+        discard=discard,
     )
     run.auth = auth
     yield auth

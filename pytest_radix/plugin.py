@@ -15,6 +15,8 @@ from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask_object
 from pytest_radix.recording import AUTH_CASSETTE, CassettePlugin, Recorder
 from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
+from pytest_radix.sharing import TokenFile
+from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
 
 pytest_plugins = ["pytest_radix.fixtures"]
 
@@ -128,9 +130,24 @@ def pytest_configure(config: pytest.Config) -> None:
     run.cleanups.append(install_log_masking())
     config.stash[RUN] = run
     config.pluginmanager.register(RadixReporter(run), "radix-reporter")
+    handover = handover_dir(config)
+    if handover is not None:
+        run.handover = TokenFile(handover / "token.json")
+    elif config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
+        controller = ControllerHooks(run)
+        run.cleanups.append(controller.remove)
+        config.pluginmanager.register(controller, "radix-xdist")
     if mode != "live":
-        run.recorder = Recorder(settings, mode, Path(config.rootpath))
+        run.recorder = Recorder(settings, mode, Path(config.rootpath), handover)
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker, send this worker's counts to the controller."""
+    run = session.config.stash.get(RUN, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if run is not None and isinstance(workeroutput, dict):
+        workeroutput[COUNTS_KEY] = run.local_counts()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -212,16 +229,15 @@ class RadixReporter:
         run = self.run
         if not run.radix_tests:
             return
-        count = run.auth_requests
-        recorder = run.recorder
-        replayed, recorded = (recorder.replayed, recorder.recorded) if recorder else (0, 0)
+        counts = run.counts()
+        auth, replayed = counts["auth"], counts["replayed"]
         parts = [
-            f"{count} authentication request{'' if count == 1 else 's'}",
+            f"{auth} authentication request{'' if auth == 1 else 's'}",
             f"{replayed} cassette{'' if replayed == 1 else 's'} replayed",
-            f"{recorded} recorded",
+            f"{counts['recorded']} recorded",
         ]
-        if recorder is not None and recorder.unsaved:
-            parts.append(f"{recorder.unsaved} not saved (failing tests keep the old cassette)")
+        if counts["unsaved"]:
+            parts.append(f"{counts['unsaved']} not saved (failing tests keep the old cassette)")
         if run.skipped_for_credentials:
             parts.append(f"{run.skipped_for_credentials} skipped without credentials")
         terminalreporter.write_line("radix: " + ", ".join(parts))

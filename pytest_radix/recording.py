@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
     from pytest_radix.cassettes import RadixCassette
     from pytest_radix.config import RadixConfig
+    from pytest_radix.sharing import SharedTokenSource
     from pytest_radix.token import RadixToken
 
 __all__ = ["AUTH_CASSETTE", "CassettePlugin", "Recorder", "cassette_name", "sanitise"]
@@ -118,7 +119,9 @@ class _FixtureScope:
 class Recorder:
     """The cassettes of one run in one process, and the authentication for them."""
 
-    def __init__(self, config: RadixConfig, mode: str, rootdir: Path) -> None:
+    def __init__(
+        self, config: RadixConfig, mode: str, rootdir: Path, handover: Path | None = None
+    ) -> None:
         self.config = config
         self.mode = mode
         self.rootdir = rootdir
@@ -132,6 +135,8 @@ class Recorder:
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = self.live_auth = 0
         self.live = mode == "all"
+        self.handover = handover
+        self.shared: SharedTokenSource | None = None
         self._lock = threading.RLock()
 
     # -- authentication ---------------------------------------------------------------------
@@ -166,7 +171,9 @@ class Recorder:
                 return self._replayed_token(credentials)
             if self.mode == "none":
                 return self._replayed_token(credentials)
-            return self._live_token(credentials)
+            token = self.shared.fetch() if self.shared else self.live_token(credentials)
+            self.live = True
+            return token
 
     def _replayed_token(self, credentials: RadixCredentials) -> RadixToken:
         from pytest_radix.auth import auth_session, authenticate
@@ -180,7 +187,8 @@ class Recorder:
             token = authenticate(credentials, **self._auth_settings(), session=session)
         return replace(token, lifetime=REPLAY_LIFETIME)
 
-    def _live_token(self, credentials: RadixCredentials) -> RadixToken:
+    def live_token(self, credentials: RadixCredentials) -> RadixToken:
+        """Authenticate live, recording the exchange into ``radix_auth.yaml``."""
         from pytest_radix.auth import auth_session, authenticate
         from pytest_radix.cassettes import CassetteAdapter
         from pytest_radix.transport import make_adapter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -9,10 +10,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_radix.config import RadixConfig
+from pytest_radix.credentials import RadixCredentials
 
 if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
     from pytest_radix.recording import Recorder
+    from pytest_radix.sharing import TokenFile
+    from pytest_radix.token import RadixToken
 
 __all__ = ["RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
 
@@ -29,16 +33,63 @@ class RadixRun:
     mode_reason: str
     auth: RadixAuth | None = None
     recorder: Recorder | None = None
+    handover: TokenFile | None = None
     radix_tests: int = 0
     skipped_for_credentials: int = 0
+    live_auth: int = 0
+    worker_counts: dict[str, int] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
-    @property
-    def auth_requests(self) -> int:
-        """``/auth`` requests this process sent to the network (replays are not counted)."""
-        if self.recorder is not None:
-            return self.recorder.live_auth
-        return self.auth.auth_count if self.auth is not None else 0
+    def local_counts(self) -> dict[str, int]:
+        """This process's ``/auth`` requests (replays not counted) and cassette counts."""
+        recorder = self.recorder
+        return {
+            "auth": self.live_auth + (recorder.live_auth if recorder else 0),
+            "replayed": recorder.replayed if recorder else 0,
+            "recorded": recorder.recorded if recorder else 0,
+            "unsaved": recorder.unsaved if recorder else 0,
+        }
+
+    def counts(self) -> dict[str, int]:
+        """The run's counts: this process's plus those of its xdist workers."""
+        local = self.local_counts()
+        return {name: local[name] + self.worker_counts.get(name, 0) for name in local}
+
+    def token_source(
+        self, credentials: RadixCredentials
+    ) -> tuple[Callable[[], RadixToken], Callable[[str], None] | None]:
+        """How ``radix_auth`` gets tokens: replayed or live, shared with the other xdist
+        workers through the hand-over file, and (live mode, opt-in) through the token cache.
+        Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
+        from pytest_radix.auth import authenticate, needs_renewal
+        from pytest_radix.sharing import SharedTokenSource, cache_file
+
+        config, recorder = self.config, self.recorder
+        stores = [self.handover] if self.handover is not None else []
+        if recorder is not None:  # cassettes: the token cache is not used while recording
+            if stores:
+                record = functools.partial(recorder.live_token, credentials)
+                recorder.shared = SharedTokenSource(record, stores, needs_renewal)
+            shared = recorder.shared
+            discard = shared.discard if shared is not None else None
+            return functools.partial(recorder.fetch, credentials), discard
+
+        def live() -> RadixToken:
+            self.live_auth += 1
+            return authenticate(
+                credentials,
+                base_url=config.base_url,
+                api_version=config.api_version,
+                timeout=config.timeout,
+                allow_http=config.allow_http,
+            )
+
+        if config.token_cache:
+            stores.append(cache_file(config.base_url, credentials.client_id, config.api_version))
+        if not stores:
+            return live, None
+        source = SharedTokenSource(live, stores, needs_renewal)
+        return source.fetch, source.discard
 
 
 RUN = pytest.StashKey[RadixRun]()

@@ -1,0 +1,185 @@
+"""One token for many processes and runs: a hand-over file for pytest-xdist workers, and the
+opt-in token cache across runs.
+
+Mechanism: the first process that needs a token takes a file lock (``filelock``), reads the
+token file, and only if it holds no token with time left does it authenticate and write the new
+token there (atomically, mode 0600). Every other process waits on the lock and then reads that
+token. The file holds the token, its lifetime and when it was received — never the API key.
+Renewals go the same way, so a run makes one ``/auth`` per token lifetime whatever the number of
+workers. A process that dies holding the lock releases it with its file descriptor; a lock that is
+still held after ``LOCK_TIMEOUT`` seconds fails the request naming the lock file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_radix.errors import RadixError, RadixTransportError
+from pytest_radix.token import RadixToken
+
+__all__ = [
+    "LOCK_TIMEOUT",
+    "SharedTokenSource",
+    "TokenFile",
+    "cache_directory",
+    "cache_file",
+    "write_private",
+]
+
+LOCK_TIMEOUT = 120.0
+"""Seconds to wait for another process holding the token lock before failing."""
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+class TokenFile:
+    """A token kept in a 0600 file, guarded by a lock file beside it."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.lock_timeout = lock_timeout
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the lock; fail, naming the lock file, after ``lock_timeout`` seconds."""
+        import filelock
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise RadixTransportError(
+                f"waited {self.lock_timeout:g} s for the token lock {self.lock_path}, held by "
+                "another pytest process; if none is running, delete that file"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def load(self) -> RadixToken | None:
+        """The stored token with its remaining lifetime, or ``None`` if absent or unreadable."""
+        try:
+            data: Any = json.loads(self.path.read_text(encoding="utf-8"))
+            value, lifetime = str(data["token"]), float(data["lifetime"])
+            age = time.time() - float(data["received"])
+            claims = data.get("claims") or {}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not value or age < 0 or not isinstance(claims, dict):
+            return None
+        return RadixToken(value, lifetime, claims, time.monotonic() - age)
+
+    def save(self, token: RadixToken) -> None:
+        """Store ``token`` (value, lifetime, receipt time, claims)."""
+        received = time.time() - (time.monotonic() - token.received_at)
+        document = {
+            "token": str(token.value),
+            "lifetime": token.lifetime,
+            "received": received,
+            "claims": dict(token.claims),
+        }
+        write_private(self.path, json.dumps(document))
+
+    def remove(self) -> None:
+        """Delete the stored token."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def cache_directory() -> Path:
+    """``$XDG_CACHE_HOME/pytest-radix`` or ``~/.cache/pytest-radix``."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "pytest-radix"
+
+
+def cache_file(base_url: str, client_id: str, api_version: str) -> TokenFile:
+    """The token cache for one base URL, client id and API version."""
+    key = hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
+    return TokenFile(cache_directory() / f"token-{key}.json")
+
+
+class SharedTokenSource:
+    """Fetches tokens through token files: reuse one with time left, else authenticate once.
+
+    ``fetch`` makes a live token; ``stores`` are tried in order (the first store's lock is held
+    while authenticating). ``is_due`` says whether a stored token is too close to expiry.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], RadixToken],
+        stores: Sequence[TokenFile],
+        is_due: Callable[[RadixToken], bool],
+    ) -> None:
+        self._fetch = fetch
+        self.stores = list(stores)
+        self._is_due = is_due
+        self._rejected: set[str] = set()
+        self._lock = threading.Lock()
+        self.reused = 0
+
+    def fetch(self) -> RadixToken:
+        """A token with time left: a stored one, or a new one that is then stored."""
+        if not self.stores:
+            return self._fetch()
+        with self._lock, self.stores[0].locked():
+            for store in self.stores:
+                token = store.load()
+                if token is not None and not self._usable(token):
+                    token = None
+                if token is not None:
+                    self.reused += 1
+                    for other in self.stores:
+                        if other is not store:
+                            other.save(token)
+                    return token
+            token = self._fetch()
+            for store in self.stores:
+                try:
+                    store.save(token)
+                except OSError as error:
+                    raise RadixError(
+                        f"could not store the token in {store.path}: "
+                        f"{error.strerror or type(error).__name__}"
+                    ) from None
+            return token
+
+    def _usable(self, token: RadixToken) -> bool:
+        return str(token.value) not in self._rejected and not self._is_due(token)
+
+    def discard(self, value: str) -> None:
+        """The API refused the token ``value``: never hand it out again, drop stored copies."""
+        self._rejected.add(value)
+        if not self.stores:
+            return
+        with self.stores[0].locked():
+            for store in self.stores:
+                stored = store.load()
+                if stored is not None and str(stored.value) == value:
+                    store.remove()

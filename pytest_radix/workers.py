@@ -1,0 +1,50 @@
+"""pytest-xdist glue: the run's hand-over directory for workers, and counts sent back.
+
+The controller makes a private (0700) temp directory and passes its path (not a secret) to
+each worker in ``workerinput``; workers share the token through a 0600 file there (see
+:mod:`pytest_radix.sharing`). Each worker reports its counts in ``workeroutput``; the
+controller adds them up for the end summary and removes the directory at the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pytest_radix.run import RadixRun
+
+__all__ = ["HANDOVER_KEY", "COUNTS_KEY", "ControllerHooks", "handover_dir"]
+
+HANDOVER_KEY = "radix_handover"
+COUNTS_KEY = "radix_counts"
+
+
+def handover_dir(config: Any) -> Path | None:
+    """On an xdist worker, the run's hand-over directory; ``None`` elsewhere."""
+    workerinput = getattr(config, "workerinput", None)
+    path = workerinput.get(HANDOVER_KEY) if isinstance(workerinput, dict) else None
+    return Path(path) if path else None
+
+
+class ControllerHooks:
+    """Registered on the xdist controller: hands the directory out, collects the counts."""
+
+    def __init__(self, run: RadixRun) -> None:
+        self.run = run
+        self.directory = Path(tempfile.mkdtemp(prefix="pytest-radix-"))
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Tell the worker where the hand-over directory is."""
+        node.workerinput[HANDOVER_KEY] = str(self.directory)
+
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """Add a finished worker's counts to the run's."""
+        counts = getattr(node, "workeroutput", {}).get(COUNTS_KEY) or {}
+        for name, value in counts.items():
+            self.run.worker_counts[name] = self.run.worker_counts.get(name, 0) + int(value)
+
+    def remove(self) -> None:
+        """Remove the hand-over directory and everything in it."""
+        shutil.rmtree(self.directory, ignore_errors=True)
