@@ -37,3 +37,13 @@ def radix_env(fake_radix: FakeRadixServer, monkeypatch: pytest.MonkeyPatch) -> F
     monkeypatch.setenv("RADIX_CLIENT_SECRET", fake_radix.client_secret)
     monkeypatch.setenv("RADIX_BASE_URL", fake_radix.url)
     return fake_radix
+
+
+# Import the heavy modules once: pytester's in-process runs then reuse them instead of importing
+# requests, urllib3, PyJWT and vcrpy afresh for every inner run.
+import jwt  # noqa: E402, F401
+import requests  # noqa: E402, F401
+import vcr.cassette  # noqa: E402, F401
+
+import pytest_radix.cassettes  # noqa: E402, F401
+import pytest_radix.session  # noqa: E402, F401

@@ -156,9 +156,11 @@ class RadixAuth(AuthBase):
 
     The token is fetched on first use, renewed when less than min(60 s, half its lifetime) is
     left (measured on the monotonic clock since receipt) and once when a request is answered
-    401. Thread-safe: concurrent callers wait for one renewal. The header is only attached to
-    requests for the base URL's origin. ``fetch`` replaces the ``/auth`` exchange (to share
-    tokens between processes, say); ``discard`` is told of each token the API refused.
+    401. Credentials refused once are not sent again: later uses raise the same
+    :class:`RadixAuthError`. Thread-safe: concurrent callers wait for one renewal. The header
+    is only attached to requests for the base URL's origin. ``fetch`` replaces the ``/auth``
+    exchange (to share tokens between processes, say); ``discard`` is told of each token the
+    API refused.
     """
 
     def __init__(
@@ -184,6 +186,7 @@ class RadixAuth(AuthBase):
         self._fetch = fetch or self._authenticate
         self._discard = discard
         self._token: RadixToken | None = None
+        self._refused: RadixAuthError | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -211,10 +214,16 @@ class RadixAuth(AuthBase):
         if token is not None and not needs_renewal(token):
             return token
         with self._lock:
+            if self._refused is not None:  # the same credentials would be refused again
+                raise RadixAuthError(str(self._refused), status=self._refused.status)
             token = self._token
             if token is None or needs_renewal(token):
                 self.auth_count += 1
-                token = self._token = self._fetch()
+                try:
+                    token = self._token = self._fetch()
+                except RadixAuthError as error:
+                    self._refused = error
+                    raise
             return token
 
     def invalidate(self, token: RadixToken | str | None = None) -> None:
@@ -242,17 +251,20 @@ class RadixAuth(AuthBase):
         return request
 
     def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """On a 401, renew the token once and send the request again."""
-        if response.status_code != 401:
+        """On a 401 from the base URL's origin, renew the token once and send the request again.
+
+        (A redirect to another origin carries this hook along, but never the token.)
+        """
+        if response.status_code != 401 or not self.applies_to(response.request.url or ""):
             return response
+        response.content  # noqa: B018 - read the body so the connection goes back to the pool
+        response.close()
         sent = response.request
         used = (sent.headers.get("Authorization") or "").removeprefix("Bearer ")
         self.reject(used)
         retry = sent.copy()
         retry.hooks["response"] = [h for h in retry.hooks["response"] if h != self._retry_on_401]
         retry.headers["Authorization"] = f"Bearer {self.token.value}"
-        response.content  # noqa: B018 - read the body so the connection goes back to the pool
-        response.close()
         again = response.connection.send(retry, **kwargs)
         again.history.append(response)
         again.request = retry

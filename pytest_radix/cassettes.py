@@ -113,6 +113,7 @@ def load_cassette_file(path: Path) -> tuple[list[tuple[Request, dict[str, Any]]]
             response = compat.convert_to_bytes(interaction["response"])
             int(response["status"]["code"])
             response["headers"].items()
+            response["body"].get("string")
         except (KeyError, TypeError, ValueError, AttributeError):
             raise RadixCassetteError(
                 f"cassette {path}: interaction {number} is malformed (it needs request "

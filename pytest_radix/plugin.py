@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import warnings
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
-from pytest_radix.masking import install_log_masking, mask_object
+from pytest_radix.masking import install_log_masking, mask, mask_object
 from pytest_radix.recording import AUTH_CASSETTE, CassettePlugin, Recorder
 from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
 from pytest_radix.sharing import TokenFile
@@ -206,7 +207,26 @@ def _mask_report(report: pytest.TestReport | pytest.CollectReport) -> None:
     if report.longrepr is not None:
         report.longrepr = mask_object(report.longrepr)
     if report.sections:
-        report.sections = [(title, mask_object(text)) for title, text in report.sections]
+        report.sections = [(title, mask(text)) for title, text in report.sections]
+    if isinstance(getattr(report, "wasxfail", None), str):
+        report.wasxfail = mask(report.wasxfail)  # type: ignore[union-attr]
+    properties = getattr(report, "user_properties", None)
+    if properties:
+        report.user_properties = [(k, mask_object(v)) for k, v in properties]  # type: ignore[union-attr]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_warning_recorded(warning_message: warnings.WarningMessage) -> None:
+    """Mask secrets in warnings before the summary and junitxml show them."""
+    message = warning_message.message
+    text = str(message)
+    masked = mask(text)
+    if masked == text:
+        return
+    try:
+        warning_message.message = type(message)(masked)
+    except Exception:  # a warning class with another constructor
+        warning_message.message = UserWarning(masked)
 
 
 class RadixReporter:

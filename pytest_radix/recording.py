@@ -131,7 +131,7 @@ class Recorder:
         self.stack: list[_FixtureScope] = []
         self.item_cassettes: dict[str, RadixCassette] = {}
         self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
-        self.rewritten: set[Path] = set()
+        self.recorded_paths: set[Path] = set()
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = self.live_auth = 0
         self.live = mode == "all"
@@ -247,13 +247,13 @@ class Recorder:
         )
 
     def _mode_for(self, path: Path) -> str:
-        """``all`` rewrites a shared cassette once per run, then appends to it."""
-        if self.mode != "all":
-            return self.mode
-        if path in self.rewritten:
+        """The mode for one cassette: one that this run already recorded (shared by several
+        tests) is appended to in ``once`` and ``all``, not replayed only or replaced again."""
+        if self.mode in ("once", "all") and path in self.recorded_paths:
             return "new_episodes"
-        self.rewritten.add(path)
-        return "all"
+        if self.mode == "all":
+            self.recorded_paths.add(path)
+        return self.mode
 
     def current_cassette(self) -> RadixCassette:
         """The cassette a session made now belongs to: the fixture being set up, or the test."""
@@ -284,18 +284,36 @@ class Recorder:
             self.current_cassette(), live, before_live=lambda r: self.go_live(auth, r)
         )
 
-    def close(self, cassette: RadixCassette | None, failed: bool) -> None:
-        """Save a cassette (unless its test or fixture failed) and count it."""
+    def close(self, cassette: RadixCassette | None, failed: bool, *, shared: bool = False) -> None:
+        """Save a cassette (unless its test or fixture failed) and count it.
+
+        A ``shared`` cassette (a wider-scope fixture's, set up by every xdist worker) is saved
+        by the first worker only.
+        """
         if cassette is None:
+            return
+        if shared and cassette.recorded and not failed and not self._claim(cassette.path):
             return
         if failed:
             self.unsaved += cassette.recorded > 0
             self.replayed += cassette.recorded == 0 and cassette.played > 0
             return
         if cassette.save():
+            self.recorded_paths.add(cassette.path)
             self.recorded += 1
         elif cassette.played:
             self.replayed += 1
+
+    def _claim(self, path: Path) -> bool:
+        """Whether this process is the first of the run to save ``path`` (always, without xdist)."""
+        if self.handover is None:
+            return True
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+        try:
+            (self.handover / f"saved-{digest}").touch(exist_ok=False)
+        except FileExistsError:
+            return False
+        return True
 
 
 def _no_live(cassette: RadixCassette) -> BaseAdapter:
@@ -412,7 +430,7 @@ class CassettePlugin:
             return
         scope = self.recorder.fixture_scopes.pop(_fixture_key(fixturedef, request), None)
         if scope is not None:
-            self.recorder.close(scope.cassette, scope.failed)
+            self.recorder.close(scope.cassette, scope.failed, shared=True)
 
 
 def _fixture_key(

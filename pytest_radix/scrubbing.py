@@ -90,17 +90,45 @@ def _replace_key(node: Any, key: str) -> bool:
     return changed
 
 
+LEAK_FRAGMENT = 12
+"""A run of this many characters of a secret (in any escaped form, any case) is a leak."""
+
+
+def _needles(secret: str) -> list[str]:
+    """What must not survive of ``secret``: a token's signature, or the key in every form.
+
+    A token's header and claims segments are kept on purpose by :func:`lookalike`.
+    """
+    if lookalike(secret) != PLACEHOLDER:
+        return [secret.rsplit(".", 1)[1]]
+    return [form for form, _ in _replacements(secret)] + [secret]
+
+
 def find_leak(document: Any, text: str = "") -> str | None:
-    """Say which kind of secret ``document`` (parsed) or ``text`` still holds; ``None`` if clean."""
-    secrets = [s for s in _secrets() if s != lookalike(s)]
-    strings = list(_strings(document))
+    """Say which kind of secret ``document`` (parsed) or ``text`` still holds; ``None`` if clean.
+
+    Looks, case-insensitively, for any 12-character run of a secret in any escaped form (of a
+    token: of its signature), so unusual escapes and truncations are caught too.
+    """
+    haystacks = [value.lower() for value in _strings(document)]
     if text:
-        strings.append(text)
-    for secret in secrets:
-        kind = "a token" if lookalike(secret) != PLACEHOLDER else "the API key or a token"
-        for value in strings:
-            if secret in value or any(form in value for form, _ in _replacements(secret)):
-                return kind
+        haystacks.append(text.lower())
+    for secret in _secrets():
+        if secret == lookalike(secret):
+            continue
+        grams: set[str] = set()
+        whole: list[str] = []
+        for needle in (n.lower() for n in _needles(secret)):
+            if len(needle) < LEAK_FRAGMENT:
+                whole.append(needle)
+            grams.update(
+                needle[i : i + LEAK_FRAGMENT] for i in range(len(needle) - LEAK_FRAGMENT + 1)
+            )
+        for value in haystacks:
+            if any(needle in value for needle in whole) or any(
+                value[i : i + LEAK_FRAGMENT] in grams for i in range(len(value) - LEAK_FRAGMENT + 1)
+            ):
+                return "a token's signature" if lookalike(secret) != PLACEHOLDER else "the API key"
     return None
 
 
