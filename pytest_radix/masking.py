@@ -8,6 +8,7 @@ truncated repr still loses the part of a secret it kept.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -54,7 +55,9 @@ def escaped_forms(secret: str) -> set[str]:
         lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
         lambda s: repr(s.encode("utf-8", "surrogatepass"))[2:-1],
         lambda s: quote(s, safe=""),
+        quote,
         quote_plus,
+        html.escape,
     ]
     forms = {secret}
     for _ in range(2):

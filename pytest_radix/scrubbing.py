@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +36,13 @@ def _replacements(secret: str) -> tuple[tuple[str, str], ...]:
     return tuple((form, replacement) for form in forms if form and form != replacement)
 
 
+@functools.lru_cache(maxsize=256)
+def _pattern(secret: str) -> re.Pattern[str]:
+    """Every escaped form of ``secret``, case-insensitive (escapes come as ``\\u00fc`` or
+    ``\\u00FC``), longest first."""
+    return re.compile("|".join(re.escape(form) for form, _ in _replacements(secret)), re.IGNORECASE)
+
+
 def _secrets() -> list[str]:
     return sorted(known_secrets(), key=len, reverse=True)
 
@@ -42,11 +50,8 @@ def _secrets() -> list[str]:
 def scrub_text(text: str, secrets: Iterable[str] | None = None) -> str:
     """Replace every known secret in ``text``, in any escaped form, by its replacement."""
     for secret in _secrets() if secrets is None else secrets:
-        if secret == lookalike(secret):
-            continue
-        for form, replacement in _replacements(secret):
-            if form in text:
-                text = text.replace(form, replacement)
+        if secret != lookalike(secret):
+            text = _pattern(secret).sub(lookalike(secret), text)
     return text
 
 
