@@ -17,8 +17,7 @@ from pytest_radix.scrubbing import PLACEHOLDER
 
 __all__ = ["Finding", "audit_file", "audit_paths", "cassette_files"]
 
-_AUTH_KEY = re.compile(r"^(\s*-?\s*)['\"]?authorization['\"]?\s*:\s*(.*)$", re.IGNORECASE)
-_LIST_ITEM = re.compile(r"^\s*-\s*(.+)$")
+_AUTH_LINE = re.compile(r"^\s*-?\s*['\"]?authorization['\"]?\s*:\s*\S", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)")
 _CLIENT_SECRET = re.compile(
     r"client_secret\\*['\"]?\s*[:=]\s*\\*['\"]?([^'\"\\,}&\s]*)", re.IGNORECASE
@@ -36,31 +35,53 @@ def cassette_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+def _scalars(text: str) -> Iterator[tuple[int, str, str | None]]:
+    """Each YAML scalar as (line, decoded value, the mapping key it is the value of).
+
+    Works on the parsed text, so quoting, escapes and folded lines are already undone;
+    nothing is constructed, so no tag can run code.
+    """
+    import yaml
+
+    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    root = yaml.compose(text, Loader=Loader)
+    todo: list[tuple[yaml.Node, str | None]] = [] if root is None else [(root, None)]
+    while todo:
+        node, key = todo.pop()
+        if isinstance(node, yaml.ScalarNode):
+            yield node.start_mark.line + 1, str(node.value), key
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((item, key) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for name, value in node.value:
+                label = str(name.value) if isinstance(name, yaml.ScalarNode) else None
+                todo.extend([(name, None), (value, label)])
+
+
 def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
     """Every finding in one file, with its line number."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:
         return [(path, 0, f"cannot be read: {error.strerror or type(error).__name__}")]
-    forms = sorted(escaped_forms(secret), key=len, reverse=True) if secret else []
-    found: list[Finding] = []
-    for number, line in enumerate(lines, 1):
-        header = _AUTH_KEY.match(line)
-        if header is not None:
-            value = header.group(2).strip()
-            if value and value not in ("[]", "''", '""', "null", "~"):
-                found.append((path, number, "Authorization header with a value"))
-            elif number < len(lines) and _LIST_ITEM.match(lines[number]):
-                found.append((path, number + 1, "Authorization header with a value"))
-        for match in _JWT.finditer(line):
-            if match.group(1) != PLACEHOLDER:
-                found.append((path, number, "JWT with a signature that is not the placeholder"))
-        for match in _CLIENT_SECRET.finditer(line):
-            if match.group(1) and match.group(1) != PLACEHOLDER:
-                found.append((path, number, "client_secret that is not the placeholder"))
-        if any(form in line for form in forms):
-            found.append((path, number, "the value of RADIX_CLIENT_SECRET"))
-    return found
+    forms = sorted({f.lower() for f in escaped_forms(secret)}, key=len) if secret else []
+    try:
+        scalars = list(_scalars(text))
+    except Exception:  # not YAML: audit it line by line
+        scalars = [(n, line, None) for n, line in enumerate(text.splitlines(), 1)]
+    found: set[Finding] = set()
+    for number, value, key in scalars:
+        if key is not None and key.lower() == "authorization" and value.strip():
+            found.add((path, number, "Authorization header with a value"))
+        if key is None and _AUTH_LINE.match(value):
+            found.add((path, number, "Authorization header with a value"))
+        if any(m.group(1) != PLACEHOLDER for m in _JWT.finditer(value)):
+            found.add((path, number, "JWT with a signature that is not the placeholder"))
+        if any(m.group(1) and m.group(1) != PLACEHOLDER for m in _CLIENT_SECRET.finditer(value)):
+            found.add((path, number, "client_secret that is not the placeholder"))
+        if any(form in value.lower() for form in forms):
+            found.add((path, number, "the value of RADIX_CLIENT_SECRET"))
+    return sorted(found, key=lambda finding: (finding[1], finding[2]))
 
 
 def audit_paths(paths: Iterable[Path], secret: str | None = None) -> list[Finding]:

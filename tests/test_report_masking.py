@@ -1,0 +1,455 @@
+"""No API key or live token in anything pytest reports, whatever the report options.
+
+Each test runs a user's suite (``pytester``, in process) against ``fake_radix``, whose API key has
+``"``, ``\\``, ``/`` and non-ASCII characters, and searches all the text the run produced —
+terminal, stderr, files — for the key, every token the fake server issued, and every 12-character
+fragment of either, also in their repr/JSON/XML-escaped forms.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import socket
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+# Imported here so that the in-process inner runs share these modules instead of importing
+# their own copies on every run (pytester restores sys.modules after each run).
+import pytest_radix.auth  # noqa: F401
+import pytest_radix.session  # noqa: F401
+from pytest_radix.testing import FakeRadixServer
+
+INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
+"""Plugins the inner runs do without: hypothesis alone would re-import itself on every run."""
+
+FRAGMENT = 12
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run the inner suite in process, as a user's ``pytest`` would (the plugin loads itself)."""
+    return pytester.runpytest(*INNER_ARGS, *args)
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner runs' short summary lines are not cut to the terminal width."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def unique_nasty_secret() -> str:
+    """An API key with ``"``, ``\\``, ``/`` and non-ASCII, that no earlier run has registered.
+
+    pytest-radix's registry of secrets lives as long as the process, and the inner runs share
+    this process: with one key for all tests, a run that forgot to register the key would still
+    be masked thanks to an earlier run.
+    """
+    u = uuid.uuid4().hex
+    return f'sk_"{u[:10]}\\{u[10:20]}/ünïcødé-{u[20:]}'
+
+
+@pytest.fixture
+def radix_env(radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch) -> FakeRadixServer:
+    """The conftest's ``radix_env``, with a key of this test's own."""
+    radix_env.client_secret = unique_nasty_secret()
+    monkeypatch.setenv("RADIX_CLIENT_SECRET", radix_env.client_secret)
+    return radix_env
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """``secret`` as it appears raw, in a repr, ascii(), JSON, bytes repr or XML."""
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret.encode("utf-8"))[2:-1],
+        html.escape(secret),
+    }
+    forms |= {repr(form)[1:-1] for form in list(forms)}  # escaped twice (a repr of a repr)
+    return forms
+
+
+def fragments(secret: str, size: int = FRAGMENT) -> set[str]:
+    return {
+        form[i : i + size] for form in escaped_forms(secret) for i in range(len(form) - size + 1)
+    }
+
+
+def leaks(text: str, secrets: Iterable[str]) -> list[str]:
+    """Every fragment of a secret found in ``text`` (empty when nothing leaked)."""
+    found: set[str] = set()
+    for secret in secrets:
+        found |= {fragment for fragment in fragments(secret) if fragment in text}
+    return sorted(found)
+
+
+def all_text(result: pytest.RunResult, *files: Path) -> str:
+    """Everything the run produced: stdout, stderr and the given files."""
+    parts = [*result.outlines, *result.errlines]
+    parts += [path.read_text(encoding="utf-8") for path in files]
+    return "\n".join(parts)
+
+
+def where(text: str, found: Iterable[str]) -> str:
+    """The lines of ``text`` holding a leak, the leaked parts shown as ``<LEAK>``.
+
+    (The leaked text itself cannot be shown: pytest-radix masks this report too.)
+    """
+    lines = [line for line in text.splitlines() if any(f in line for f in found)]
+    for fragment in found:
+        lines = [line.replace(fragment, "<LEAK>") for line in lines]
+    return "\n".join(lines)
+
+
+def assert_no_secret(text: str, server: FakeRadixServer) -> None:
+    tokens = server.issued_tokens
+    assert tokens, "no token was issued: the check would prove nothing"
+    found = leaks(text, [server.client_secret, *tokens])
+    assert not found, f"{len(found)} leaked fragments, in these lines:\n{where(text, found)}"
+
+
+def test_leak_finder_finds_what_it_should(fake_radix: FakeRadixServer) -> None:
+    """The helper itself: it must see a secret in every form the masking has to handle."""
+    secret = fake_radix.client_secret
+    token = fake_radix.issue_token()
+    for text in (
+        secret,
+        repr(secret),
+        json.dumps({"client_secret": secret}),
+        repr(json.dumps(secret).encode()),
+        html.escape(repr(secret), quote=True),
+        f"... {secret[5:20]} ...",
+        f"Bearer {token}",
+        repr({"Authorization": f"Bearer {token}"})[:60],
+    ):
+        assert leaks(text, [secret, token]), text
+    assert leaks("nothing here, not even eyJ", [secret, token]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Failure output
+
+FAILING_SUITE = """
+def test_token_equals(radix_token):
+    assert radix_token == "x"
+
+def test_secret_equals(radix_credentials):
+    assert radix_credentials.client_secret == "x"
+
+def test_plain_copies_in_locals(radix_token, radix_credentials):
+    headers = {"Authorization": "Bearer " + radix_token}
+    body = {"client_id": radix_credentials.client_id,
+            "client_secret": str(radix_credentials.client_secret)}
+    secret = str(radix_credentials.client_secret)
+    token = str(radix_token)
+    assert headers == body
+
+def test_token_in_a_dict(radix_token):
+    assert {"token": radix_token, "n": 1} == {"token": "x", "n": 1}
+
+def test_passing_prints(radix_token, radix_credentials):
+    print("Authorization: Bearer " + radix_token)
+    print("client_secret=" + radix_credentials.client_secret)
+"""
+FAILED = (
+    "test_token_equals",
+    "test_secret_equals",
+    "test_plain_copies_in_locals",
+    "test_token_in_a_dict",
+)
+
+REPORT_OPTIONS = {
+    "-vv": ["-vv"],
+    "-l --tb=long": ["-l", "--tb=long"],
+    "--tb=native": ["--tb=native"],
+    "--full-trace": ["--full-trace"],
+    "-rA": ["-rA"],
+    "-rA -vv -l --full-trace": ["-rA", "-vv", "-l", "--full-trace"],
+    "--tb=short": ["--tb=short", "-l"],
+    "--tb=line": ["--tb=line", "-rf"],
+}
+
+
+@pytest.mark.parametrize("options", list(REPORT_OPTIONS))
+def test_failure_reports_are_masked(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    options: str,
+) -> None:
+    pytester.makepyfile(FAILING_SUITE)
+    result = run(pytester, *REPORT_OPTIONS[options])
+    result.assert_outcomes(failed=len(FAILED), passed=1)
+    assert_no_secret(all_text(result), radix_env)
+    # the crash line stays readable: the assertion is there, only the secret is masked
+    # (pytest itself drops the "AssertionError: " prefix of some rewritten asserts)
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED *::test_token_equals - AssertionError: assert * == 'x'*",
+            "FAILED *::test_secret_equals - *assert * == 'x'*",
+            "FAILED *::test_plain_copies_in_locals - *assert {'Authorizati*} == {'client_id*",
+            "FAILED *::test_token_in_a_dict - AssertionError: assert {'token': *, 'n': 1} == *",
+        ]
+    )
+
+
+def test_junitxml_is_masked(pytester: pytest.Pytester, radix_env: FakeRadixServer) -> None:
+    pytester.makepyfile(FAILING_SUITE)
+    xml = pytester.path / "report.xml"
+    result = run(pytester, f"--junitxml={xml}", "-o", "junit_logging=all", "-l")
+    result.assert_outcomes(failed=len(FAILED), passed=1)
+    text = xml.read_text(encoding="utf-8")
+    assert 'failures="4"' in text
+    assert "AssertionError" in text
+    assert "Authorization: Bearer" in text  # the captured output made it into the file
+    assert_no_secret(all_text(result, xml), radix_env)
+
+
+OUTCOMES_SUITE = """
+import pytest
+
+def test_skip(radix_token):
+    pytest.skip("skipped with Bearer " + radix_token)
+
+@pytest.fixture
+def broken(radix_credentials):
+    raise ValueError("broken with " + radix_credentials.client_secret)
+
+def test_broken_fixture(broken):
+    pass
+
+def test_fail(radix_token):
+    pytest.fail("failed with Bearer " + radix_token, pytrace=False)
+
+def test_raises(radix_token):
+    raise RuntimeError({"Authorization": "Bearer " + radix_token})
+"""
+
+
+def test_skip_fail_and_error_reasons_are_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makepyfile(OUTCOMES_SUITE)
+    xml = pytester.path / "report.xml"
+    result = run(pytester, "-rA", "-l", f"--junitxml={xml}")
+    result.assert_outcomes(skipped=1, errors=1, failed=2)
+    assert_no_secret(all_text(result, xml), radix_env)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED * skipped with Bearer *",
+            "ERROR *::test_broken_fixture - ValueError: broken with *",
+            "FAILED *::test_fail - Failed: failed with Bearer *",
+            "FAILED *::test_raises - RuntimeError: {'Authorization': 'Bearer *'}",
+        ]
+    )
+
+
+def test_xfail_reason_is_masked(pytester: pytest.Pytester, radix_env: FakeRadixServer) -> None:
+    """The reason of ``pytest.xfail()`` shows in the -r summary and in the junit XML."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_xfail(radix_token):
+            pytest.xfail("flaky with Bearer " + radix_token)
+        """
+    )
+    xml = pytester.path / "report.xml"
+    result = run(pytester, "-rA", f"--junitxml={xml}")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["XFAIL *::test_xfail - flaky with Bearer *"])
+    assert_no_secret(all_text(result, xml), radix_env)
+
+
+def test_warning_message_is_masked(pytester: pytest.Pytester, radix_env: FakeRadixServer) -> None:
+    """A warning's message shows in the warnings summary of the terminal report."""
+    pytester.makepyfile(
+        """
+        import warnings
+
+        def test_warns(radix_token, radix_credentials):
+            warnings.warn(UserWarning("token " + radix_token))
+            warnings.warn(UserWarning("key " + radix_credentials.client_secret))
+        """
+    )
+    result = run(pytester, "-rA", "-W", "always::UserWarning")
+    result.assert_outcomes(passed=1, warnings=2)
+    result.stdout.fnmatch_lines(["*warnings summary*", "*UserWarning: token *"])
+    assert_no_secret(all_text(result), radix_env)
+
+
+def test_junitxml_user_properties_are_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """``record_property`` values are written into the junit XML, which must hold no token."""
+    pytester.makepyfile(
+        """
+        def test_records(radix_token, record_property):
+            record_property("auth_header", "Bearer " + radix_token)
+        """
+    )
+    xml = pytester.path / "report.xml"
+    result = run(pytester, f"--junitxml={xml}", "-o", "junit_family=xunit1")
+    result.assert_outcomes(passed=1)
+    text = xml.read_text(encoding="utf-8")
+    assert 'name="auth_header"' in text
+    assert_no_secret(text, radix_env)
+
+
+def test_reprs_of_every_fixture_are_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_reprs(radix_config, radix_credentials, radix_auth, radix_token,
+                       radix_session, radix_session_factory):
+            assert radix_session.get("/export").status_code == 200
+            for value in (radix_config, radix_credentials, radix_auth, radix_token,
+                          radix_session, radix_session_factory, radix_auth.token,
+                          radix_credentials.client_secret):
+                print("REPR", type(value).__name__, repr(value))
+            print("STR", str(radix_credentials), str(radix_auth.token))
+            print("VARS", {k: repr(v) for k, v in vars(radix_config).items()})
+        """
+    )
+    result = run(pytester, "-s")  # printed straight to the terminal, no report masking
+    result.assert_outcomes(passed=1)
+    assert sum("REPR" in line for line in result.outlines) == 8
+    assert_no_secret(all_text(result), radix_env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Logs
+
+LOGGING_SUITE = """
+import logging
+
+log = logging.getLogger("user.code")
+
+def test_logs_and_fails(radix_token, radix_credentials):
+    log.debug("token %s", str(radix_token))
+    log.debug("secret %s", str(radix_credentials.client_secret))
+    log.debug("headers %r", {"Authorization": "Bearer " + radix_token})
+    log.info(f"inline Bearer {radix_token}")
+    log.warning("body %s", {"client_secret": str(radix_credentials.client_secret)})
+    assert False, "boom"
+
+def test_caplog(radix_token, radix_credentials, caplog):
+    caplog.set_level(logging.DEBUG)
+    log.debug("token %s", str(radix_token))
+    log.debug("secret %s", str(radix_credentials.client_secret))
+    assert caplog.messages[0].startswith("token ")
+    assert str(radix_token) not in caplog.text
+    assert str(radix_credentials.client_secret) not in caplog.text
+    assert all(str(radix_token) not in m for m in caplog.messages)
+    print(caplog.text)
+"""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--log-cli-level=DEBUG"],
+        ["--log-level=DEBUG", "-rA"],
+        ["--log-cli-level=DEBUG", "--log-level=DEBUG", "-rA", "-l"],
+    ],
+    ids=" ".join,
+)
+def test_logged_secrets_are_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, options: list[str]
+) -> None:
+    pytester.makepyfile(LOGGING_SUITE)
+    log_file = pytester.path / "run.log"
+    result = run(pytester, *options, f"--log-file={log_file}", "--log-file-level=DEBUG")
+    result.assert_outcomes(failed=1, passed=1)
+    text = all_text(result, log_file)
+    assert "token " in text  # the records are there, only masked
+    assert_no_secret(text, radix_env)
+    result.stdout.fnmatch_lines(["FAILED *::test_logs_and_fails - AssertionError: boom*"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Transport failures
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_request_failing_inside_urllib3_is_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOSED_URL", f"http://127.0.0.1:{closed_port()}")
+    pytester.makepyfile(
+        """
+        import json
+        import os
+
+        import requests
+
+        def test_closed_port(radix_token, radix_credentials):
+            body = json.dumps({"client_id": radix_credentials.client_id,
+                               "client_secret": str(radix_credentials.client_secret)})
+            requests.post(os.environ["CLOSED_URL"] + "/export", data=body,
+                          headers={"Authorization": "Bearer " + radix_token}, timeout=2)
+        """
+    )
+    result = run(pytester, "-l")
+    result.assert_outcomes(failed=1)
+    text = all_text(result)
+    assert "urllib3" in text  # the traceback went inside urllib3, locals and all
+    assert_no_secret(text, radix_env)
+    result.stdout.fnmatch_lines(["FAILED *::test_closed_port - *ConnectionError*"])
+
+
+def test_radix_session_request_to_a_closed_port_is_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOSED_URL", f"http://127.0.0.1:{closed_port()}")
+    pytester.makepyfile(
+        """
+        import os
+
+        def test_closed_port(radix_session, radix_token):
+            assert radix_session.get("/export").status_code == 200
+            radix_session.get(os.environ["CLOSED_URL"] + "/export",
+                              headers={"Authorization": "Bearer " + radix_token})
+        """
+    )
+    result = run(pytester, "-l", "--tb=long")
+    result.assert_outcomes(failed=1)
+    assert_no_secret(all_text(result), radix_env)
+    result.stdout.fnmatch_lines(["FAILED *::test_closed_port - *Error*"])
+
+
+def test_authentication_to_a_closed_port_is_masked(
+    pytester: pytest.Pytester, fake_radix: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = closed_port()
+    fake_radix.client_secret = unique_nasty_secret()
+    monkeypatch.setenv("RADIX_CLIENT_ID", fake_radix.client_id)
+    monkeypatch.setenv("RADIX_CLIENT_SECRET", fake_radix.client_secret)
+    monkeypatch.setenv("RADIX_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("RADIX_TIMEOUT", "2")
+    pytester.makepyfile(
+        """
+        def test_export(radix_session):
+            radix_session.get("/export")
+        """
+    )
+    result = run(pytester, "-l", "--tb=long", "-rA")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) + outcomes.get("errors", 0) == 1, outcomes
+    result.stdout.fnmatch_lines(["* - *RadixTransportError: POST http://127.0.0.1:*/auth *"])
+    text = all_text(result)
+    assert f"127.0.0.1:{port}" in text  # the error names the host
+    found = leaks(text, [fake_radix.client_secret])
+    assert not found, f"{len(found)} leaked fragments, in these lines:\n{where(text, found)}"
