@@ -251,8 +251,19 @@ class RadixCassette:
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
         self.existed = False
+        self.patched = False
         self.recorded = 0
         self.played = 0
+
+    def vcr_cassette(self) -> Cassette:
+        """The vcrpy ``Cassette`` behind this one, loaded (for vcrpy's own patching)."""
+        with self._lock:
+            return self._load()
+
+    @property
+    def pending(self) -> bool:
+        """Whether there is recorded traffic not saved yet."""
+        return self.recorded > 0 or bool(self._cassette is not None and self._cassette.dirty)
 
     def _load(self) -> Cassette:
         if self._cassette is not None:
@@ -270,7 +281,7 @@ class RadixCassette:
         if self.mode == "all":
             cassette = Cassette(record_mode="all", **options)
         else:
-            cassette = Cassette.load(record_mode="new_episodes", **options)
+            cassette = Cassette.load(record_mode=self.mode, **options)
             self.existed = self.path.exists()
         recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
         if recorded_version and recorded_version != self.api_version:
@@ -321,21 +332,36 @@ class RadixCassette:
             f"record it with: {self.record_command}"
         )
 
-    def record(self, request: requests.PreparedRequest, response: requests.Response) -> None:
-        """Add the live exchange (scrubbed by the cassette's filters)."""
+    def record(
+        self, request: requests.PreparedRequest, response: requests.Response, *, size: int = -1
+    ) -> None:
+        """Add the live exchange (scrubbed by the cassette's filters).
+
+        ``size`` is the number of interactions before the request went out: when vcrpy's own
+        patching (``@pytest.mark.radix_vcr``) already recorded it, it is not added twice.
+        """
         with self._lock:
-            self._load().append(self.to_recorded(request), _recorded_response(response))
+            cassette = self._load()
+            if self.patched and len(cassette.data) > size >= 0:
+                return
+            cassette.append(self.to_recorded(request), _recorded_response(response))
             self.recorded += 1
+
+    def size(self) -> int:
+        """How many interactions the cassette holds now."""
+        with self._lock:
+            return len(self._load().data)
 
     def save(self) -> bool:
         """Write the cassette if anything was recorded; returns whether it was written."""
         with self._lock:
             cassette = self._cassette
-            if cassette is None or not self.recorded:
+            if cassette is None or not self.pending:
                 return False
             metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
             save_cassette_file(self.path, list(cassette.data), metadata)
             self.recorded = 0
+            cassette.dirty = False
             return True
 
 
@@ -395,8 +421,9 @@ class CassetteAdapter(BaseAdapter):
         if self.before_live is not None:
             self.before_live(request)
         self.live_requests += 1
+        size = self.cassette.size()
         response = self.live.send(request, **kwargs)
-        self.cassette.record(request, response)
+        self.cassette.record(request, response, size=size)
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
         return response
 

@@ -121,6 +121,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "radix: the test uses the Radix API (added automatically by pytest-radix)",
         "radix_cassette(name): record and replay this test's Radix traffic in <cassette dir>/"
         "<name>.yaml (tests can share one)",
+        "radix_vcr: also record and replay other HTTP clients' traffic (vcrpy's full patching) "
+        "in the test's cassette",
     ):
         config.addinivalue_line("markers", line)
     if config.option.help or config.option.version:

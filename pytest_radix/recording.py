@@ -3,6 +3,7 @@ authentication exchange (replayed from ``radix_auth.yaml`` or recorded live when
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import re
@@ -269,11 +270,16 @@ class Recorder:
                     "a RadixSession was made outside any test or fixture, so no cassette "
                     "can hold its traffic; make it inside a fixture or a test"
                 )
-            cassette = self.item_cassettes.get(self.item.nodeid)
+            return self.item_cassette(self.item)
+
+    def item_cassette(self, item: pytest.Item) -> RadixCassette:
+        """The cassette of the test ``item``, made on first use."""
+        with self._lock:
+            cassette = self.item_cassettes.get(item.nodeid)
             if cassette is None:
-                path = self.directory / cassette_name(self.item, self.rootdir)
+                path = self.directory / cassette_name(item, self.rootdir)
                 cassette = self._cassette(path, self._mode_for(path))
-                self.item_cassettes[self.item.nodeid] = cassette
+                self.item_cassettes[item.nodeid] = cassette
             return cassette
 
     def adapter(self, live: BaseAdapter, auth: RadixAuth) -> BaseAdapter:
@@ -292,11 +298,11 @@ class Recorder:
         """
         if cassette is None:
             return
-        if shared and cassette.recorded and not failed and not self._claim(cassette.path):
+        if shared and cassette.pending and not failed and not self._claim(cassette.path):
             return
         if failed:
-            self.unsaved += cassette.recorded > 0
-            self.replayed += cassette.recorded == 0 and cassette.played > 0
+            self.unsaved += cassette.pending
+            self.replayed += not cassette.pending and cassette.played > 0
             return
         if cassette.save():
             self.recorded_paths.add(cassette.path)
@@ -393,6 +399,24 @@ class CassettePlugin:
         """Remember failed tests: their cassettes are not saved."""
         if report.failed:
             self.failed.add(report.nodeid)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """``@pytest.mark.radix_vcr``: vcrpy's full patching, into the test's cassette, while
+        the test function runs (traffic of other HTTP clients is recorded and replayed too)."""
+        if item.get_closest_marker("radix_vcr") is None:
+            return (yield)
+        from vcr.patch import CassettePatcherBuilder
+
+        cassette = self.recorder.item_cassette(item)
+        with contextlib.ExitStack() as patches:
+            for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
+                patches.enter_context(patcher)
+            cassette.patched = True
+            try:
+                return (yield)
+            finally:
+                cassette.patched = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
