@@ -193,7 +193,8 @@ def test_failure_reports_are_masked(
             "FAILED *::test_token_equals - AssertionError: assert * == 'x'*",
             "FAILED *::test_secret_equals - *assert * == 'x'*",
             "FAILED *::test_plain_copies_in_locals - *assert {'Authorizati*} == {'client_id*",
-            "FAILED *::test_token_in_a_dict - AssertionError: assert {'token': *, 'n': 1} == *",
+            # (pytest < 8.4 sorts the dict's keys)
+            "FAILED *::test_token_in_a_dict - AssertionError: assert {*'token': '***'*} == *",
         ]
     )
 
@@ -262,7 +263,7 @@ def test_xfail_reason_is_masked(pytester: pytest.Pytester, radix_env: FakeRadixS
     xml = pytester.path / "report.xml"
     result = run(pytester, "-rA", f"--junitxml={xml}")
     result.assert_outcomes(xfailed=1)
-    result.stdout.fnmatch_lines(["XFAIL *::test_xfail - flaky with Bearer *"])
+    result.stdout.fnmatch_lines(["XFAIL *::test_xfail - *flaky with Bearer *"])
     assert_no_secret(all_text(result, xml), radix_env)
 
 
