@@ -244,10 +244,10 @@ class RadixCassette:
         self.api_version = api_version
         self.record_command = record_command
         self._repeats = repeats
-        self._filters = (
-            _chain(before_record_request, scrub_request),
-            _chain(before_record_response, scrub_response),
-        )
+        self._request_filter = _chain(before_record_request, scrub_request)
+        self._response_filter = _chain(before_record_response, scrub_response)
+        self._loading = False
+        self._last: tuple[Any, Any] = (None, None)
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
         self.existed = False
@@ -272,8 +272,8 @@ class RadixCassette:
         options: dict[str, Any] = {
             "path": str(self.path),
             "match_on": MATCH_ON,
-            "before_record_request": self._filters[0],
-            "before_record_response": self._filters[1],
+            "before_record_request": self._filter_request,
+            "before_record_response": self._filter_response,
             "allow_playback_repeats": self._repeats,
             "persister": persister,
             "serializer": yamlserializer,
@@ -281,7 +281,11 @@ class RadixCassette:
         if self.mode == "all":
             cassette = Cassette(record_mode="all", **options)
         else:
-            cassette = Cassette.load(record_mode=self.mode, **options)
+            self._loading = True
+            try:
+                cassette = Cassette.load(record_mode=self.mode, **options)
+            finally:
+                self._loading = False
             self.existed = self.path.exists()
         recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
         if recorded_version and recorded_version != self.api_version:
@@ -293,6 +297,21 @@ class RadixCassette:
         self._recorded_base = str(persister.metadata.get("base_url") or self.base_url)
         self._cassette = cassette
         return cassette
+
+    def _filter_request(self, request: Any) -> Any:
+        """Scrub a request before it is matched or recorded (once per request object; loaded
+        interactions were scrubbed when saved)."""
+        if self._loading:
+            return request
+        last, scrubbed = self._last
+        if last is request:
+            return scrubbed
+        scrubbed = self._request_filter(request)
+        self._last = (request, scrubbed)
+        return scrubbed
+
+    def _filter_response(self, response: Any) -> Any:
+        return response if self._loading else self._response_filter(response)
 
     @property
     def replay_only(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +112,7 @@ class RadixSessionFactory:
         self.config = config
         self.recorder = recorder
         self.adapter = make_adapter()
-        self._sessions: list[RadixSession] = []
+        self._sessions: weakref.WeakSet[RadixSession] = weakref.WeakSet()
 
     def __call__(self) -> RadixSession:
         """A new ``RadixSession``: clean headers and cookies, shared auth and pool."""
@@ -127,12 +128,12 @@ class RadixSessionFactory:
             timeout=self.config.timeout,
             adapter=adapter,
         )
-        self._sessions.append(session)
+        self._sessions.add(session)
         return session
 
     def close(self) -> None:
         """Close every session made and the shared pool."""
-        for session in self._sessions:
+        for session in list(self._sessions):
             session.close()
         self.adapter.close()
 

@@ -4,6 +4,7 @@ authentication exchange (replayed from ``radix_auth.yaml`` or recorded live when
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import re
@@ -58,13 +59,14 @@ def sanitise(name: str) -> str:
     return safe
 
 
-def _relative_stem(path: Path, rootdir: Path) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _relative_stem(path: Path, rootdir: Path) -> tuple[str, ...]:
     """``path`` relative to ``rootdir`` (or its name alone outside it), without ``.py``."""
     try:
         relative = path.resolve().relative_to(rootdir.resolve())
     except ValueError:
         relative = Path(path.name)
-    return [sanitise(part) for part in relative.with_suffix("").parts]
+    return tuple(sanitise(part) for part in relative.with_suffix("").parts)
 
 
 def cassette_name(item: pytest.Item, rootdir: Path) -> Path:

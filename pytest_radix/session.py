@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import requests
@@ -13,6 +14,13 @@ from pytest_radix.transport import describe_failure, make_adapter
 from pytest_radix.urls import check_base_url, join_url, origin_of
 
 __all__ = ["RadixSession"]
+
+_ENVIRONMENT_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle")
+    for name in (base, base.upper())
+) + ("CURL_CA_BUNDLE", "NETRC", "HOME")
+_ENVIRONMENT_SETTINGS: dict[tuple[Any, ...], Any] = {}
 
 
 class RadixSession(requests.Session):
@@ -36,7 +44,10 @@ class RadixSession(requests.Session):
         adapter: BaseAdapter | None = None,
     ) -> None:
         super().__init__()
-        self.base_url = check_base_url(base_url or auth.base_url, allow_http=auth.allow_http)
+        if base_url is None or base_url == auth.base_url:
+            self.base_url = auth.base_url  # checked by RadixAuth already
+        else:
+            self.base_url = check_base_url(base_url, allow_http=auth.allow_http)
         if origin_of(self.base_url) != origin_of(auth.base_url):
             raise RadixConfigError(
                 f"RadixSession base_url {self.base_url!r} is not on the origin of the "
@@ -54,6 +65,34 @@ class RadixSession(requests.Session):
 
     def __repr__(self) -> str:
         return f"RadixSession(base_url={self.base_url!r}, api_version={self.api_version!r})"
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: Any,
+        stream: Any,
+        verify: Any,
+        cert: Any,
+    ) -> Any:
+        """requests' lookup of proxy and CA settings in the environment (which scans every
+        variable on every request), remembered while those variables stay the same."""
+        if not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (
+            origin_of(str(url or "")),
+            tuple(os.environ.get(name) for name in _ENVIRONMENT_VARIABLES),
+            repr(proxies),
+            stream,
+            repr(verify),
+            repr(cert),
+        )
+        settings = _ENVIRONMENT_SETTINGS.get(key)
+        if settings is None:
+            if len(_ENVIRONMENT_SETTINGS) > 256:
+                _ENVIRONMENT_SETTINGS.clear()
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            _ENVIRONMENT_SETTINGS[key] = settings
+        return dict(settings)
 
     def close(self) -> None:
         """Close the session; a pool passed in as ``adapter`` stays open for its other users."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -58,6 +59,7 @@ def check_base_url(url: str, *, allow_http: bool = False, label: str = "") -> st
     return url.strip().rstrip("/")
 
 
+@functools.lru_cache(maxsize=512)
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """Scheme, host and port of ``url``, with default ports made explicit."""
     parts = urlsplit(url)
