@@ -301,12 +301,14 @@ class RadixCassette:
     def _filter_request(self, request: Any) -> Any:
         """Scrub a request before it is matched or recorded (once per request object; loaded
         interactions were scrubbed when saved)."""
-        if self._loading:
+        if self._loading or getattr(request, "_radix_scrubbed", False):
             return request
         last, scrubbed = self._last
         if last is request:
             return scrubbed
         scrubbed = self._request_filter(request)
+        if scrubbed is not None:
+            scrubbed._radix_scrubbed = True
         self._last = (request, scrubbed)
         return scrubbed
 

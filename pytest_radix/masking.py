@@ -70,7 +70,7 @@ class _Registry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._secrets: set[str] = set()
+        self._secrets: frozenset[str] = frozenset()
         self._grams: frozenset[str] = frozenset()
         self._forms: tuple[str, ...] = ()
         self._short: tuple[str, ...] = ()
@@ -79,7 +79,7 @@ class _Registry:
         if not secret or secret in self._secrets:
             return
         with self._lock:
-            self._secrets.add(secret)
+            self._secrets = self._secrets | {secret}
             forms = set(self._forms) | set(self._short) | escaped_forms(secret)
             self._forms = tuple(sorted(f for f in forms if len(f) >= FRAGMENT))
             self._short = tuple(sorted((f for f in forms if len(f) < FRAGMENT), key=len)[::-1])
@@ -90,7 +90,7 @@ class _Registry:
             )
 
     def secrets(self) -> frozenset[str]:
-        return frozenset(self._secrets)
+        return self._secrets
 
     def mask(self, text: str) -> str:
         grams, forms, short = self._grams, self._forms, self._short

@@ -43,15 +43,25 @@ def _pattern(secret: str) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(form) for form, _ in _replacements(secret)), re.IGNORECASE)
 
 
-def _secrets() -> list[str]:
-    return sorted(known_secrets(), key=len, reverse=True)
+def _secrets() -> tuple[str, ...]:
+    """The known secrets that scrubbing replaces (a look-alike is not one), longest first."""
+    return _scrubbed_secrets(known_secrets())
 
 
-def scrub_text(text: str, secrets: Iterable[str] | None = None) -> str:
+@functools.lru_cache(maxsize=8)
+def _scrubbed_secrets(secrets: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted((s for s in secrets if s != lookalike(s)), key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _scrubbers(secrets: frozenset[str]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((_pattern(s), lookalike(s)) for s in _scrubbed_secrets(secrets))
+
+
+def scrub_text(text: str) -> str:
     """Replace every known secret in ``text``, in any escaped form, by its replacement."""
-    for secret in _secrets() if secrets is None else secrets:
-        if secret != lookalike(secret):
-            text = _pattern(secret).sub(lookalike(secret), text)
+    for pattern, replacement in _scrubbers(known_secrets()):
+        text = pattern.sub(replacement, text)
     return text
 
 
@@ -119,8 +129,6 @@ def find_leak(document: Any, text: str = "") -> str | None:
     if text:
         haystacks.append(text.lower())
     for secret in _secrets():
-        if secret == lookalike(secret):
-            continue
         grams: set[str] = set()
         whole: list[str] = []
         for needle in (n.lower() for n in _needles(secret)):
