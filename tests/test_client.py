@@ -12,8 +12,9 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import pytest
 import requests
@@ -35,6 +36,8 @@ from pytest_radix import (
 from pytest_radix.masking import MASK
 from pytest_radix.testing import AUTH_SHAPES, FakeRadixServer, FakeResponse
 from pytest_radix.transport import make_adapter
+
+T = TypeVar("T")
 
 GENEROUS = 5.0
 """An upper bound on elapsed time that only a hang or a runaway retry loop can exceed."""
@@ -123,6 +126,28 @@ def connections_in_use(server: FakeRadixServer) -> int:
                 continue
             busy += peer[1] == port
     return busy
+
+
+def within(seconds: float, call: Callable[[], T]) -> T:
+    """Return ``call()``, run in a daemon thread; fail (not hang) if it is still running after
+    ``seconds`` — a missing timeout or an honoured day-long ``Retry-After`` would block for good.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # re-raised in the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="radix-test-call", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"still running after {seconds:g} s (no timeout applied?)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast("T", outcome["value"])
 
 
 def collect_quietly() -> None:
@@ -347,7 +372,9 @@ def test_hanging_server_times_out_on_every_attempt(
     fake_radix.queue("/auth", *[FakeResponse(hang=True)] * 10)
     started = time.monotonic()
     with pytest.raises(RadixTransportError) as info:
-        authenticate(credentials, base_url=fake_radix.url, timeout=0.3)
+        within(
+            GENEROUS * 2, lambda: authenticate(credentials, base_url=fake_radix.url, timeout=0.3)
+        )
     elapsed = time.monotonic() - started
     attempts = fake_radix.auth_count
     assert 1 <= attempts < 10
@@ -768,7 +795,7 @@ def test_timeout_applies_to_each_attempt(
         auth.token  # noqa: B018 - authenticate before timing
         fake_radix.queue("/export", FakeResponse(hang=True))
         started = time.monotonic()
-        response = s.get("/export")
+        response = within(GENEROUS, lambda: s.get("/export"))
         elapsed = time.monotonic() - started
     auth.close()
     assert response.status_code == 200  # the second attempt answered
@@ -784,7 +811,7 @@ def test_hanging_export_fails_naming_the_host(
     with RadixSession(radix_auth_obj, timeout=0.3) as s:
         started = time.monotonic()
         with pytest.raises(RadixTransportError) as info:
-            s.get("/export")
+            within(GENEROUS * 2, lambda: s.get("/export"))
         elapsed = time.monotonic() - started
     attempts = export_requests(fake_radix)
     assert 1 <= attempts < 10
@@ -865,7 +892,7 @@ def test_429_with_a_long_retry_after_fails_at_once(
     )
     started = time.monotonic()
     with pytest.raises(RadixTransportError) as info:
-        session.get("/export")
+        within(GENEROUS, lambda: session.get("/export"))
     assert time.monotonic() - started < GENEROUS
     assert "Retry-After" in str(info.value)
     assert retry_after in str(info.value)
@@ -883,7 +910,7 @@ def test_auth_429_with_a_long_retry_after_fails_at_once(
     fake_radix.queue("/auth", FakeResponse(429, {"message": "later"}, {"Retry-After": "3600"}))
     started = time.monotonic()
     with pytest.raises(RadixTransportError) as info:
-        authenticate(credentials, base_url=fake_radix.url, timeout=5.0)
+        within(GENEROUS, lambda: authenticate(credentials, base_url=fake_radix.url, timeout=5.0))
     assert time.monotonic() - started < GENEROUS
     assert "Retry-After" in str(info.value)
     assert fake_radix.auth_count == 1
