@@ -14,6 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 import yaml
+from helpers import INNER_ARGS
 from vcr.serializers import yamlserializer
 
 # Imported here so that the in-process inner runs share these modules (see test_fixtures.py).
@@ -25,7 +26,6 @@ from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.testing import FakeRadixServer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 ASCII_SECRET = "sk_live_audit-ascii-0f1e2d3c4b5a6978"
 FRAGMENT = 12
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import vcr.cassette  # noqa: F401
 import yaml
+from helpers import cassette_dir, output, run
 from vcr.request import Request
 
 # Imported here so that the in-process inner runs share these modules instead of importing
@@ -29,9 +30,6 @@ import pytest_radix.transport  # noqa: F401
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.masking import register_secret
 from pytest_radix.testing import FakeRadixServer
-
-INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
-"""Plugins the inner runs do without: hypothesis alone would re-import itself on every run."""
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CREDENTIAL_VARIABLES = ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET", "RADIX_BASE_URL")
@@ -65,19 +63,6 @@ SUITE_CASSETTES = (
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run the inner suite in process, as a user's ``pytest`` would (the plugin loads itself)."""
-    return pytester.runpytest(*INNER_ARGS, *args)
-
-
-def output(result: pytest.RunResult) -> str:
-    return "\n".join(result.outlines + result.errlines)
-
-
-def cassette_dir(pytester: pytest.Pytester) -> Path:
-    return pytester.path / "tests" / "cassettes"
 
 
 def make_suite(

@@ -11,15 +11,13 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import output, run
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
 import pytest_radix.auth  # noqa: F401
 import pytest_radix.session  # noqa: F401
 from pytest_radix.testing import FakeRadixServer
-
-INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
-"""Plugins the inner runs do without: hypothesis alone would re-import itself on every run."""
 
 RADIX_FIXTURES = (
     "radix_config",
@@ -38,15 +36,6 @@ EXPORT_KEYS = {
     "compsAverageByUnitType",
     "createdAt",
 }
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run the inner suite in process, as a user's ``pytest`` would (the plugin loads itself)."""
-    return pytester.runpytest(*INNER_ARGS, *args)
-
-
-def output(result: pytest.RunResult) -> str:
-    return "\n".join(result.outlines + result.errlines)
 
 
 def summary(auth: int, skipped: int = 0) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import output, run
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
@@ -82,19 +83,6 @@ def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value)
-
-
-INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
-"""Plugins the inner runs do without: hypothesis alone would re-import itself on every run."""
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run the inner suite in process, as a user's ``pytest`` would (the plugin loads itself)."""
-    return pytester.runpytest(*INNER_ARGS, *args)
-
-
-def output(result: pytest.RunResult) -> str:
-    return "\n".join(result.outlines + result.errlines)
 
 
 def dump(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:

@@ -6,10 +6,9 @@ import os
 
 import pytest
 import yaml
+from helpers import INNER_ARGS
 
 from pytest_radix.testing import FakeRadixServer
-
-INNER = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 
 SUITE = """
 import os
@@ -36,7 +35,7 @@ def test_other_clients_are_recorded_and_replayed_in_the_same_cassette(
 ) -> None:
     monkeypatch.setenv("OTHER_URL", radix_env.url)
     pytester.makepyfile(test_api=SUITE)
-    recorded = pytester.runpytest(*INNER, "--radix-record-mode=once")
+    recorded = pytester.runpytest(*INNER_ARGS, "--radix-record-mode=once")
     recorded.assert_outcomes(passed=2)
     sent = [r.query for r in radix_env.requests if r.path != "/auth"]
     assert sorted(sent) == ["from=radix", "from=requests", "from=unmarked", "from=urllib"]
@@ -53,7 +52,7 @@ def test_other_clients_are_recorded_and_replayed_in_the_same_cassette(
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         monkeypatch.delenv(name)
     before = cassette.read_bytes()
-    replayed = pytester.runpytest(*INNER)
+    replayed = pytester.runpytest(*INNER_ARGS)
     replayed.assert_outcomes(passed=2)
     assert cassette.read_bytes() == before
 
@@ -75,12 +74,12 @@ def test_an_unrecorded_request_of_another_client_fails_in_replay(
                 requests.get(os.environ["OTHER_URL"] + "/export?extra=1")
         """
     )
-    pytester.runpytest(*INNER, "--radix-record-mode=once").assert_outcomes(passed=1)
+    pytester.runpytest(*INNER_ARGS, "--radix-record-mode=once").assert_outcomes(passed=1)
     count = len(radix_env.requests)
     monkeypatch.setenv("EXTRA", "1")
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         monkeypatch.delenv(name)
-    result = pytester.runpytest(*INNER)
+    result = pytester.runpytest(*INNER_ARGS)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*extra=1*"])
     assert len(radix_env.requests) == count, "replay reached the network"

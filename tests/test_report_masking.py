@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from helpers import run
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
@@ -23,15 +24,7 @@ import pytest_radix.auth  # noqa: F401
 import pytest_radix.session  # noqa: F401
 from pytest_radix.testing import FakeRadixServer
 
-INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
-"""Plugins the inner runs do without: hypothesis alone would re-import itself on every run."""
-
 FRAGMENT = 12
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run the inner suite in process, as a user's ``pytest`` would (the plugin loads itself)."""
-    return pytester.runpytest(*INNER_ARGS, *args)
 
 
 @pytest.fixture(autouse=True)

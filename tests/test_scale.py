@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import INNER_ARGS
 
 from pytest_radix.errors import RadixTransportError
 from pytest_radix.sharing import TokenFile, cache_file
 from pytest_radix.testing import FakeRadixServer, FakeResponse
 from pytest_radix.token import RadixToken
-
-INNER = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 
 SUITE = """
 import pytest
@@ -65,7 +64,7 @@ def test_workers_share_one_authentication(
 ) -> None:
     pytester.makepyfile(SUITE.format(count=40))
     result = pytester.runpytest_subprocess(
-        *INNER, "-n", str(workers), f"--basetemp={private_tmp}/bt"
+        *INNER_ARGS, "-n", str(workers), f"--basetemp={private_tmp}/bt"
     )
     result.assert_outcomes(passed=40)
     assert radix_env.auth_count == 1
@@ -94,7 +93,7 @@ def test_workers_share_renewals_too(
         """
     )
     started = time.monotonic()
-    result = pytester.runpytest_subprocess(*INNER, "-n", "4")
+    result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "4")
     elapsed = time.monotonic() - started
     result.assert_outcomes(passed=24)
     ideal = elapsed / 1.0 + 1  # one renewal per half lifetime, plus the first
@@ -118,7 +117,7 @@ def test_recording_under_xdist_writes_each_cassette_once(
             assert radix_session.get("/export", params={"i": i}).json() == data
         """
     )
-    result = pytester.runpytest_subprocess(*INNER, "-n", "2", "--radix-record-mode=once")
+    result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2", "--radix-record-mode=once")
     result.assert_outcomes(passed=8)
     assert radix_env.auth_count == 1
     cassettes = pytester.path / "tests" / "cassettes"
@@ -137,7 +136,7 @@ def test_recording_under_xdist_writes_each_cassette_once(
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         os.environ.pop(name)
     before = {p: p.read_bytes() for p in cassettes.rglob("*.yaml")}
-    replay = pytester.runpytest_subprocess(*INNER, "-n", "2")
+    replay = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2")
     replay.assert_outcomes(passed=8)
     replay.stdout.fnmatch_lines(["radix: 0 authentication requests, * replayed, 0 recorded"])
     assert {p: p.read_bytes() for p in cassettes.rglob("*.yaml")} == before
@@ -151,10 +150,10 @@ def test_token_cache_makes_a_repeat_run_authenticate_zero_times(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
     pytester.makepyfile(SUITE.format(count=3))
-    first = pytester.runpytest(*INNER, "--radix-token-cache")
+    first = pytester.runpytest(*INNER_ARGS, "--radix-token-cache")
     first.assert_outcomes(passed=3)
     assert radix_env.auth_count == 1
-    second = pytester.runpytest(*INNER, "--radix-token-cache")
+    second = pytester.runpytest(*INNER_ARGS, "--radix-token-cache")
     second.assert_outcomes(passed=3)
     assert radix_env.auth_count == 1
     second.stdout.fnmatch_lines(
@@ -172,8 +171,8 @@ def test_token_cache_is_off_by_default(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
     pytester.makepyfile(SUITE.format(count=2))
-    pytester.runpytest(*INNER).assert_outcomes(passed=2)
-    pytester.runpytest(*INNER).assert_outcomes(passed=2)
+    pytester.runpytest(*INNER_ARGS).assert_outcomes(passed=2)
+    pytester.runpytest(*INNER_ARGS).assert_outcomes(passed=2)
     assert radix_env.auth_count == 2
     assert not (private_tmp.parent / "cache").exists()
 
@@ -182,14 +181,14 @@ def test_token_cache_is_not_reused_for_another_client_or_base_url(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
     pytester.makepyfile(SUITE.format(count=1))
-    pytester.runpytest(*INNER, "--radix-token-cache").assert_outcomes(passed=1)
+    pytester.runpytest(*INNER_ARGS, "--radix-token-cache").assert_outcomes(passed=1)
     original, radix_env.client_id = radix_env.client_id, "0123456789abcdef01234567"
     other_client = ("--radix-token-cache", f"--radix-client-id={radix_env.client_id}")
-    pytester.runpytest(*INNER, *other_client).assert_outcomes(passed=1)
+    pytester.runpytest(*INNER_ARGS, *other_client).assert_outcomes(passed=1)
     assert radix_env.auth_count == 2
     radix_env.client_id = original
     other_base = ("--radix-token-cache", f"--radix-base-url={radix_env.url}/api/")
-    pytester.runpytest(*INNER, *other_base).assert_outcomes(passed=1)
+    pytester.runpytest(*INNER_ARGS, *other_base).assert_outcomes(passed=1)
     assert radix_env.auth_count == 3
     assert len(list((private_tmp.parent / "cache" / "pytest-radix").glob("token-*.json"))) == 3
 
@@ -198,10 +197,10 @@ def test_a_cached_token_answered_401_is_replaced_once(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
     pytester.makepyfile(SUITE.format(count=2))
-    pytester.runpytest(*INNER, "--radix-token-cache").assert_outcomes(passed=2)
+    pytester.runpytest(*INNER_ARGS, "--radix-token-cache").assert_outcomes(passed=2)
     revoked = radix_env.issued_tokens[0]
     radix_env.queue("/export", FakeResponse(401, {"message": "revoked"}))
-    result = pytester.runpytest(*INNER, "--radix-token-cache")
+    result = pytester.runpytest(*INNER_ARGS, "--radix-token-cache")
     result.assert_outcomes(passed=2)
     assert radix_env.auth_count == 2
     (cached,) = (private_tmp.parent / "cache" / "pytest-radix").glob("token-*.json")
@@ -213,8 +212,8 @@ def test_recording_does_not_use_the_token_cache(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
     pytester.makepyfile(SUITE.format(count=1))
-    pytester.runpytest(*INNER, "--radix-token-cache").assert_outcomes(passed=1)
-    pytester.runpytest(*INNER, "--radix-token-cache", "--radix-record-mode=all")
+    pytester.runpytest(*INNER_ARGS, "--radix-token-cache").assert_outcomes(passed=1)
+    pytester.runpytest(*INNER_ARGS, "--radix-token-cache", "--radix-record-mode=all")
     assert radix_env.auth_count == 2
 
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 import jwt
 import pytest
 import yaml
+from helpers import cassette_dir, output, run
 from vcr.request import Request
 
 # Imported here so that the in-process inner runs share these modules instead of importing
@@ -32,7 +33,6 @@ from pytest_radix.masking import register_secret
 from pytest_radix.scrubbing import PLACEHOLDER, find_leak, lookalike, scrub_client_secret
 from pytest_radix.testing import FakeRadixServer, FakeResponse
 
-INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 FRAGMENT = 12
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
 
@@ -62,18 +62,6 @@ def test_traffic(radix_session, radix_token):
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(*INNER_ARGS, *args)
-
-
-def output(result: pytest.RunResult) -> str:
-    return "\n".join(result.outlines + result.errlines)
-
-
-def cassette_dir(pytester: pytest.Pytester) -> Path:
-    return pytester.path / "tests" / "cassettes"
 
 
 def make_suite(pytester: pytest.Pytester, source: str, conftest: str = "") -> None:
