@@ -1,0 +1,43 @@
+"""The README says what the code does: its options table, quick start and examples."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pytest_radix.config import OPTIONS
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CI = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_option_is_in_the_options_table_with_its_three_names() -> None:
+    rows = [line for line in README.splitlines() if line.startswith("| `--")]
+    for option in OPTIONS:
+        flag = option.flag if not option.boolean else "--[no-]" + option.flag.removeprefix("--")
+        (row,) = [r for r in rows if f"`{flag}" in r]
+        assert f"`{option.env}`" in row
+        assert f"`{option.ini}`" in row
+
+
+def test_the_table_names_no_option_that_does_not_exist() -> None:
+    flags = set(re.findall(r"^\| `(--[a-z\[\]-]+)", README, flags=re.M))
+    known = {o.flag if not o.boolean else "--[no-]" + o.flag[2:] for o in OPTIONS}
+    assert flags == known
+
+
+def test_quick_start_commands_are_the_ones_ci_runs() -> None:
+    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    assert "pytest examples" in quick and "pip install ." in quick
+    assert 'pip install -e ".[test]" && pytest --cov --cov-fail-under=90' in quick
+    assert "python -m pytest examples" in CI
+    assert "python -m pytest --cov --cov-fail-under=90" in CI
+
+
+def test_the_fixtures_table_lists_every_fixture() -> None:
+    import pytest_radix.fixtures as fixtures
+
+    names = {name for name in fixtures.__all__ if name.startswith("radix_")}
+    table = README.split("## Fixtures", 1)[1].split("How they depend", 1)[0]
+    assert set(re.findall(r"^\| `(radix_\w+)`", table, flags=re.M)) == names
