@@ -14,9 +14,7 @@ import pytest
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object
-from pytest_radix.recording import AUTH_CASSETTE, CassettePlugin, Recorder
-from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
-from pytest_radix.sharing import TokenFile
+from pytest_radix.run import AUTH_CASSETTE, RUN, SKIP_PREFIX, RadixRun
 from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
 
 pytest_plugins = ["pytest_radix.fixtures"]
@@ -135,12 +133,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RadixReporter(run), "radix-reporter")
     handover = handover_dir(config)
     if handover is not None:
+        from pytest_radix.sharing import TokenFile
+
         run.handover = TokenFile(handover / "token.json")
     elif config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
         controller = ControllerHooks(run)
         run.cleanups.append(controller.remove)
         config.pluginmanager.register(controller, "radix-xdist")
-    if mode != "live":
+    if mode != "live":  # cassettes: loaded only when used
+        from pytest_radix.recording import CassettePlugin, Recorder
+
         run.recorder = Recorder(settings, mode, Path(config.rootpath), handover)
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
 

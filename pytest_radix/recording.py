@@ -19,6 +19,7 @@ import pytest
 
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import RadixCassetteError, RadixConfigError
+from pytest_radix.run import AUTH_CASSETTE
 from pytest_radix.scrubbing import PLACEHOLDER
 
 if TYPE_CHECKING:
@@ -31,9 +32,8 @@ if TYPE_CHECKING:
     from pytest_radix.sharing import SharedTokenSource
     from pytest_radix.token import RadixToken
 
-__all__ = ["AUTH_CASSETTE", "CassettePlugin", "Recorder", "cassette_name", "sanitise"]
+__all__ = ["CassettePlugin", "Recorder", "cassette_name", "sanitise"]
 
-AUTH_CASSETTE = "radix_auth.yaml"
 REPLAY_LIFETIME = 100 * 365 * 24 * 3600.0
 """A replayed token never expires: replay ignores the recorded expiry."""
 

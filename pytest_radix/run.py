@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from pytest_radix.sharing import TokenFile
     from pytest_radix.token import RadixToken
 
-__all__ = ["RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
+__all__ = ["AUTH_CASSETTE", "RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
+
+AUTH_CASSETTE = "radix_auth.yaml"
+"""The cassette of the run's authentication exchange, in the cassette directory."""
 
 SKIP_PREFIX = "radix: no credentials"
 """Every skip for missing credentials starts with this, so the summary can count them."""

@@ -74,6 +74,10 @@ def read_auth_response(content_type: str, body: bytes, *, host: str = "") -> Rad
         raise RadixResponseError(f"/auth{where} answered with an empty body ({media})")
     try:
         document: Any = json.loads(text)
+    except RecursionError:
+        raise RadixResponseError(
+            f"/auth{where} answered {media} nested too deeply to be an authentication response"
+        ) from None
     except ValueError:
         if media == "text/plain" and _looks_like_token(text):
             return _make_token(text, {})
@@ -167,7 +171,7 @@ def _claims_of(token: str) -> dict[str, Any]:
 
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError, OverflowError):
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -191,9 +195,10 @@ def token_lifetime(
         if key in document:
             at = _epoch(document[key])
             _keep(found, key, None if at is None else at - wall)
-    if _number(claims.get("exp")) is not None:
+    exp = _number(claims.get("exp"))
+    if exp is not None:
         iat = _number(claims.get("iat"))
-        _keep(found, "exp claim", float(claims["exp"]) - (wall if iat is None else iat))
+        _keep(found, "exp claim", exp - (wall if iat is None else iat))
     return min(found, default=DEFAULT_LIFETIME)
 
 
@@ -213,7 +218,10 @@ def _keep(found: list[float], key: str, seconds: float | None) -> None:
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too big for a float
+        return None
     return number if math.isfinite(number) else None
 
 
