@@ -96,9 +96,9 @@ class _Registry:
         grams, forms, short = self._grams, self._forms, self._short
         if grams and len(text) >= FRAGMENT:
             text = _mask_fragments(text, grams, forms)
-        for secret in short:
+        for secret in short:  # whole occurrences only: "0" must not mask every zero
             if secret in text:
-                text = text.replace(secret, MASK)
+                text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", MASK, text)
         return text
 
 

@@ -69,7 +69,7 @@ def read_auth_response(content_type: str, body: bytes, *, host: str = "") -> Rad
     """
     where = f" from {host}" if host else ""
     media = content_type.split(";", 1)[0].strip().lower() or "no content type"
-    text = body.decode("utf-8", "replace").strip()
+    text = body.decode("utf-8", "replace").removeprefix("\ufeff").strip()
     if not text:
         raise RadixResponseError(f"/auth{where} answered with an empty body ({media})")
     try:
@@ -119,7 +119,7 @@ def _first_token(document: Mapping[str, Any]) -> str | None:
             if not _looks_like_token(value.strip()):
                 raise RadixResponseError(
                     f"/auth answered a {key!r} that cannot be a bearer token "
-                    "(a bearer token is letters, digits and -._~+/ only)"
+                    f"(a bearer token is {MIN_TOKEN_LENGTH}+ letters, digits and -._~+/)"
                 )
             return value.strip()
     return None
@@ -128,9 +128,13 @@ def _first_token(document: Mapping[str, Any]) -> str | None:
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
+MIN_TOKEN_LENGTH = 8
+"""Shorter strings are not taken for a token (they would be an error code, a number, …)."""
+
+
 def _looks_like_token(text: str) -> bool:
-    """Whether ``text`` fits RFC 6750's ``b64token``, the syntax of a bearer token."""
-    return _B64TOKEN.fullmatch(text) is not None
+    """Whether ``text`` fits RFC 6750's ``b64token`` and is long enough to be a bearer token."""
+    return len(text) >= MIN_TOKEN_LENGTH and _B64TOKEN.fullmatch(text) is not None
 
 
 def _keys_of(document: Mapping[str, Any]) -> str:
