@@ -63,13 +63,19 @@ class _Persister:
 
     def __init__(self) -> None:
         self.metadata: dict[str, Any] = {}
+        self.found = False
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> tuple[list[Any], ...]:
-        path = Path(cassette_path)
-        if not path.exists():
-            raise CassetteNotFoundError()
-        interactions, self.metadata = load_cassette_file(path)
+        try:
+            interactions, self.metadata = load_cassette_file(Path(cassette_path))
+        except _Missing:
+            raise CassetteNotFoundError() from None
+        self.found = True
         return [i[0] for i in interactions], [i[1] for i in interactions]
+
+
+class _Missing(RadixCassetteError):
+    """The cassette file does not exist."""
 
 
 def load_cassette_file(path: Path) -> tuple[list[tuple[Request, dict[str, Any]]], dict[str, Any]]:
@@ -80,6 +86,8 @@ def load_cassette_file(path: Path) -> tuple[list[tuple[Request, dict[str, Any]]]
     """
     try:
         text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise _Missing(f"cassette {path} does not exist") from None
     except UnicodeDecodeError:
         raise RadixCassetteError(f"cassette {path} is not UTF-8 text (corrupt?)") from None
     except OSError as error:
@@ -277,7 +285,7 @@ class RadixCassette:
         *,
         base_url: str,
         api_version: str,
-        record_command: str,
+        record_command: str | Callable[[], str],
         repeats: bool = False,
         before_record_request: Filter | None = None,
         before_record_response: Filter | None = None,
@@ -286,7 +294,7 @@ class RadixCassette:
         self.mode = mode
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.record_command = record_command
+        self._record_command = record_command
         self._repeats = repeats
         self._request_filter = _chain(before_record_request, scrub_request)
         self._response_filter = _chain(before_record_response, scrub_response)
@@ -330,7 +338,7 @@ class RadixCassette:
                 cassette = Cassette.load(record_mode=self.mode, **options)
             finally:
                 self._loading = False
-            self.existed = self.path.exists()
+            self.existed = persister.found
         recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
         if recorded_version and recorded_version != self.api_version:
             raise RadixCassetteError(
@@ -364,12 +372,23 @@ class RadixCassette:
         """Whether an unrecorded request is an error rather than recorded."""
         return self.mode == "none" or (self.mode == "once" and self.existed)
 
-    def to_recorded(self, request: requests.PreparedRequest) -> Request:
-        """The request as vcrpy sees it, its URL moved under the recording's base URL."""
+    @property
+    def record_command(self) -> str:
+        """The command that records what this cassette misses."""
+        command = self._record_command
+        return command if isinstance(command, str) else command()
+
+    def to_recorded(self, request: requests.PreparedRequest, *, to_match: bool = False) -> Request:
+        """The request as vcrpy sees it, its URL moved under the recording's base URL.
+
+        ``to_match``: only what matching looks at (method, path, query), which is cheaper.
+        """
         url = request.url or ""
         base = self.base_url + "/"
         if url.startswith(base) or url == self.base_url:
             url = self._recorded_base + "/" + url[len(base) :]
+        if to_match:
+            return Request(request.method or "GET", url, None, {})
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         return Request(request.method or "GET", url, body, dict(request.headers))
 
@@ -380,7 +399,7 @@ class RadixCassette:
         """
         with self._lock:
             cassette = self._load()
-            recorded = self.to_recorded(request)
+            recorded = self.to_recorded(request, to_match=True)
             if self.mode != "all" and cassette.can_play_response_for(recorded):
                 self.played += 1
                 return dict(cassette.play_response(recorded))

@@ -149,6 +149,9 @@ class Recorder:
         where = f" {shlex.quote(target)}" if target else ""
         return f"RADIX_CLIENT_ID=… RADIX_CLIENT_SECRET=… pytest --radix-record-mode={mode}{where}"
 
+    def _record_hint(self, path: Path, target: str) -> str:
+        return self.record_command(target, "new_episodes" if path.exists() else "once")
+
     def replay_credentials(self) -> RadixCredentials:
         """The recorded client id and a placeholder key, for replay without credentials."""
         from pytest_radix.cassettes import load_cassette_file
@@ -240,9 +243,8 @@ class Recorder:
             mode,
             base_url=self.config.base_url,
             api_version=self.config.api_version,
-            record_command=self.record_command(
-                mode="new_episodes" if path.exists() else "once",
-                target=self.item.nodeid if self.item is not None else "",
+            record_command=functools.partial(
+                self._record_hint, path, self.item.nodeid if self.item is not None else ""
             ),
             repeats=repeats,
             before_record_request=_user_request_filter(user),
