@@ -14,7 +14,7 @@ import pytest
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object
-from pytest_radix.run import AUTH_CASSETTE, RUN, SKIP_PREFIX, RadixRun
+from pytest_radix.run import AUTH_CASSETTE, FAILED, RUN, SKIP_PREFIX, RadixRun
 from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
 
 pytest_plugins = ["pytest_radix.fixtures"]
@@ -193,9 +193,12 @@ def pytest_collection_modifyitems(items: Sequence[pytest.Item]) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, Any, Any]:
-    """Mask secrets in the report: failure text, locals, captured output and logs."""
+    """Mask secrets in the report: failure text, locals, captured output and logs; remember a
+    failure (a failed test's cassette is not saved)."""
     report = yield
     _mask_report(report)
+    if report.failed:
+        item.stash[FAILED] = True
     return report
 
 

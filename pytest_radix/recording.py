@@ -19,7 +19,7 @@ import pytest
 
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import RadixCassetteError, RadixConfigError
-from pytest_radix.run import AUTH_CASSETTE
+from pytest_radix.run import AUTH_CASSETTE, FAILED
 from pytest_radix.scrubbing import PLACEHOLDER
 
 if TYPE_CHECKING:
@@ -387,40 +387,18 @@ class CassettePlugin:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self.failed: set[str] = set()
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        """Make ``item`` the test whose cassette new sessions use."""
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Hook vcrpy's patching in only when a test asks for it."""
+        if any(item.get_closest_marker("radix_vcr") for item in items):
+            config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Make ``item`` the test whose cassette new sessions use (until its teardown ends)."""
         self.recorder.item = item
-        try:
-            return (yield)
-        finally:
-            self.recorder.item = None
-            self.failed.discard(item.nodeid)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Remember failed tests: their cassettes are not saved."""
-        if report.failed:
-            self.failed.add(report.nodeid)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        """``@pytest.mark.radix_vcr``: vcrpy's full patching, into the test's cassette, while
-        the test function runs (traffic of other HTTP clients is recorded and replayed too)."""
-        if item.get_closest_marker("radix_vcr") is None:
-            return (yield)
-        from vcr.patch import CassettePatcherBuilder
-
-        cassette = self.recorder.item_cassette(item)
-        with contextlib.ExitStack() as patches:
-            for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
-                patches.enter_context(patcher)
-            cassette.patched = True
-            try:
-                return (yield)
-            finally:
-                cassette.patched = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -428,8 +406,9 @@ class CassettePlugin:
         try:
             return (yield)
         finally:
+            self.recorder.item = None
             cassette = self.recorder.item_cassettes.pop(item.nodeid, None)
-            self.recorder.close(cassette, item.nodeid in self.failed)
+            self.recorder.close(cassette, item.stash.get(FAILED, False))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -459,6 +438,31 @@ class CassettePlugin:
         scope = self.recorder.fixture_scopes.pop(_fixture_key(fixturedef, request), None)
         if scope is not None:
             self.recorder.close(scope.cassette, scope.failed, shared=True)
+
+
+class VcrPatching:
+    """``@pytest.mark.radix_vcr``: vcrpy's full patching, into the test's cassette, while the
+    test function runs (traffic of other HTTP clients is recorded and replayed too)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """Patch while a ``radix_vcr`` test runs."""
+        if item.get_closest_marker("radix_vcr") is None:
+            return (yield)
+        from vcr.patch import CassettePatcherBuilder
+
+        cassette = self.recorder.item_cassette(item)
+        with contextlib.ExitStack() as patches:
+            for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
+                patches.enter_context(patcher)
+            cassette.patched = True
+            try:
+                return (yield)
+            finally:
+                cassette.patched = False
 
 
 def _fixture_key(

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pytest_radix.sharing import TokenFile
     from pytest_radix.token import RadixToken
 
-__all__ = ["AUTH_CASSETTE", "RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
+__all__ = ["AUTH_CASSETTE", "FAILED", "RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
 
 AUTH_CASSETTE = "radix_auth.yaml"
 """The cassette of the run's authentication exchange, in the cassette directory."""
@@ -96,6 +96,8 @@ class RadixRun:
 
 
 RUN = pytest.StashKey[RadixRun]()
+FAILED = pytest.StashKey[bool]()
+"""Set on a test item when one of its phases failed: its cassette is not saved."""
 
 
 def missing_credentials(config: RadixConfig) -> str:
