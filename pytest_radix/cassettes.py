@@ -436,6 +436,13 @@ class RadixCassette:
         with self._lock:
             return len(self._load().data)
 
+    def release(self) -> None:
+        """Let go of the loaded interactions (they are read again if used again)."""
+        with self._lock:
+            self._cassette = None
+            self._last = (None, None)
+            self.recorded = 0
+
     def save(self) -> bool:
         """Write the cassette if anything was recorded; returns whether it was written."""
         with self._lock:

@@ -302,17 +302,20 @@ class Recorder:
         """
         if cassette is None:
             return
-        if shared and cassette.pending and not failed and not self._claim(cassette.path):
-            return
-        if failed:
-            self.unsaved += cassette.pending
-            self.replayed += not cassette.pending and cassette.played > 0
-            return
-        if cassette.save():
-            self.recorded_paths.add(cassette.path)
-            self.recorded += 1
-        elif cassette.played:
-            self.replayed += 1
+        try:
+            if shared and cassette.pending and not failed and not self._claim(cassette.path):
+                return
+            if failed:
+                self.unsaved += cassette.pending
+                self.replayed += not cassette.pending and cassette.played > 0
+                return
+            if cassette.save():
+                self.recorded_paths.add(cassette.path)
+                self.recorded += 1
+            elif cassette.played:
+                self.replayed += 1
+        finally:
+            cassette.release()
 
     def _claim(self, path: Path) -> bool:
         """Whether this process is the first of the run to save ``path`` (always, without xdist)."""
