@@ -140,15 +140,12 @@ class RadixSessionFactory:
 
 @pytest.fixture(scope="session")
 def radix_session_factory(
-    pytestconfig: pytest.Config,
-    radix_auth: RadixAuth,
-    radix_config: RadixConfig,
-    radix_vcr_config: dict[str, Any],
+    request: pytest.FixtureRequest, radix_auth: RadixAuth, radix_config: RadixConfig
 ) -> Generator[RadixSessionFactory, None, None]:
     """``radix_session_factory()`` makes a ``RadixSession`` for fixtures of wider scope."""
-    recorder = pytestconfig.stash[RUN].recorder
-    if recorder is not None:
-        recorder.vcr_config = radix_vcr_config
+    recorder = request.config.stash[RUN].recorder
+    if recorder is not None:  # only then are the filters of radix_vcr_config needed
+        recorder.vcr_config = request.getfixturevalue("radix_vcr_config")
     factory = RadixSessionFactory(radix_auth, radix_config, recorder)
     yield factory
     factory.close()
