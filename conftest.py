@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+# The heavy modules are imported once here, so that pytester's in-process runs reuse them
+# instead of importing requests, urllib3, PyJWT and vcrpy afresh for every inner run.
+import jwt  # noqa: F401
 import pytest
+import requests  # noqa: F401
+import vcr.cassette  # noqa: F401
 
+import pytest_radix.cassettes  # noqa: F401
+import pytest_radix.session  # noqa: F401
 from pytest_radix.testing import FakeRadixServer
 
 pytest_plugins = ["pytester"]
@@ -23,6 +30,12 @@ def _clean_radix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs' summary lines are not cut to the terminal width."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
 @pytest.fixture
 def fake_radix() -> Iterator[FakeRadixServer]:
     """A fake Radix API on 127.0.0.1 issuing real HS256 JWTs; stopped after the test."""
@@ -37,13 +50,3 @@ def radix_env(fake_radix: FakeRadixServer, monkeypatch: pytest.MonkeyPatch) -> F
     monkeypatch.setenv("RADIX_CLIENT_SECRET", fake_radix.client_secret)
     monkeypatch.setenv("RADIX_BASE_URL", fake_radix.url)
     return fake_radix
-
-
-# Import the heavy modules once: pytester's in-process runs then reuse them instead of importing
-# requests, urllib3, PyJWT and vcrpy afresh for every inner run.
-import jwt  # noqa: E402, F401
-import requests  # noqa: E402, F401
-import vcr.cassette  # noqa: E402, F401
-
-import pytest_radix.cassettes  # noqa: E402, F401
-import pytest_radix.session  # noqa: E402, F401

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
+import socket
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,3 +27,43 @@ def output(result: pytest.RunResult) -> str:
 def cassette_dir(pytester: pytest.Pytester) -> Path:
     """The inner suite's default cassette directory."""
     return pytester.path / "tests" / "cassettes"
+
+
+FRAGMENT = 12
+"""A run of this many characters of a secret, found anywhere, is a leak."""
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def unique_nasty_secret() -> str:
+    """An API key with ``"``, ``\\``, ``/`` and non-ASCII, that no earlier run has registered.
+
+    pytest-radix's registry of secrets lives as long as the process, and the inner runs share
+    this process: with one key for all tests, a run that forgot to register the key would still
+    be masked thanks to an earlier run.
+    """
+    u = uuid.uuid4().hex
+    return f'sk_"{u[:10]}\\{u[10:20]}/ünïcødé-{u[20:]}'
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """``secret`` raw, in a repr, ascii(), JSON, bytes repr or XML, and a repr of those.
+
+    Written here independently of the package's own list, so the tests do not trust it.
+    """
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret.encode("utf-8"))[2:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+    }
+    return forms | {repr(form)[1:-1] for form in list(forms)}

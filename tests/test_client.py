@@ -7,7 +7,6 @@ Nothing here mocks ``requests`` or ``urllib3``: every request crosses a real soc
 from __future__ import annotations
 
 import gc
-import socket
 import threading
 import time
 import uuid
@@ -20,6 +19,7 @@ import pytest
 import requests
 import urllib3
 import urllib3.connection
+from helpers import closed_port
 
 from pytest_radix import (
     RadixAuth,
@@ -78,13 +78,6 @@ def radix_auth_obj(
 def session(radix_auth_obj: RadixAuth) -> Iterator[RadixSession]:
     with RadixSession(radix_auth_obj) as s:
         yield s
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def host_of(server: FakeRadixServer) -> str:

@@ -7,17 +7,15 @@ from __future__ import annotations
 import html
 import json
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import output, run
+from helpers import FRAGMENT, closed_port, escaped_forms, output, run, unique_nasty_secret
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
@@ -35,28 +33,7 @@ from pytest_radix.cassettes import load_cassette_file, save_cassette_file
 from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
-FRAGMENT = 12
 TOKEN_KEYS = "access_token, accessToken, token, jwt, id_token, idToken"
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens (connection refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def unique_nasty_secret() -> str:
-    """An API key with ``"``, ``\\``, ``/`` and non-ASCII that no earlier test registered (the
-    registry of known secrets lives as long as the process, and in-process runs share it)."""
-    u = uuid.uuid4().hex
-    return f'sk_"{u[:10]}\\{u[10:20]}/ünïcødé-{u[20:]}'
-
-
-@pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The inner runs' summary lines are not cut to the terminal width."""
-    monkeypatch.setenv("COLUMNS", "400")
 
 
 # =================================================================================================
@@ -236,21 +213,6 @@ REPORT_OPTIONS = (
     "-o",
     "junit_logging=all",
 )
-
-
-def escaped_forms(secret: str) -> set[str]:
-    """``secret`` raw, in a repr, ascii(), JSON, bytes repr or XML, and a repr of those."""
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        ascii(secret)[1:-1],
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        repr(secret.encode("utf-8"))[2:-1],
-        html.escape(secret),
-        html.escape(secret, quote=False),
-    }
-    return forms | {repr(form)[1:-1] for form in list(forms)}
 
 
 def needles(secret: str, tokens: Iterable[str]) -> set[bytes]:

@@ -10,38 +10,17 @@ from __future__ import annotations
 
 import html
 import json
-import socket
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from helpers import run
+from helpers import FRAGMENT, closed_port, escaped_forms, run, unique_nasty_secret
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
 import pytest_radix.auth  # noqa: F401
 import pytest_radix.session  # noqa: F401
 from pytest_radix.testing import FakeRadixServer
-
-FRAGMENT = 12
-
-
-@pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The inner runs' short summary lines are not cut to the terminal width."""
-    monkeypatch.setenv("COLUMNS", "400")
-
-
-def unique_nasty_secret() -> str:
-    """An API key with ``"``, ``\\``, ``/`` and non-ASCII, that no earlier run has registered.
-
-    pytest-radix's registry of secrets lives as long as the process, and the inner runs share
-    this process: with one key for all tests, a run that forgot to register the key would still
-    be masked thanks to an earlier run.
-    """
-    u = uuid.uuid4().hex
-    return f'sk_"{u[:10]}\\{u[10:20]}/ünïcødé-{u[20:]}'
 
 
 @pytest.fixture
@@ -50,21 +29,6 @@ def radix_env(radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch) -> Fa
     radix_env.client_secret = unique_nasty_secret()
     monkeypatch.setenv("RADIX_CLIENT_SECRET", radix_env.client_secret)
     return radix_env
-
-
-def escaped_forms(secret: str) -> set[str]:
-    """``secret`` as it appears raw, in a repr, ascii(), JSON, bytes repr or XML."""
-    forms = {
-        secret,
-        repr(secret)[1:-1],
-        ascii(secret)[1:-1],
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        repr(secret.encode("utf-8"))[2:-1],
-        html.escape(secret),
-    }
-    forms |= {repr(form)[1:-1] for form in list(forms)}  # escaped twice (a repr of a repr)
-    return forms
 
 
 def fragments(secret: str, size: int = FRAGMENT) -> set[str]:
@@ -369,13 +333,6 @@ def test_logged_secrets_are_masked(
 
 # ---------------------------------------------------------------------------------------------
 # Transport failures
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_request_failing_inside_urllib3_is_masked(
