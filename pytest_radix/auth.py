@@ -181,6 +181,8 @@ class RadixAuth(AuthBase):
         self.timeout = timeout
         self.allow_http = allow_http
         self.auth_count = 0
+        """``/auth`` requests sent for this auth (not replayed ones, not tokens shared by
+        another xdist worker or taken from the token cache)."""
         self._origin = origin_of(self.base_url)
         self._session = session
         self._fetch = fetch or self._authenticate
@@ -218,12 +220,13 @@ class RadixAuth(AuthBase):
                 raise RadixAuthError(str(self._refused), status=self._refused.status)
             token = self._token
             if token is None or needs_renewal(token):
-                self.auth_count += 1
                 try:
                     token = self._token = self._fetch()
                 except RadixAuthError as error:
+                    self.auth_count += 1  # the refused request was sent
                     self._refused = error
                     raise
+                self.auth_count += token.source == "live"
             return token
 
     def invalidate(self, token: RadixToken | str | None = None) -> None:

@@ -157,6 +157,15 @@ class RadixConfig:
             return RadixCredentials(self.client_id, self.client_secret)
         return None
 
+    def client_settings(self) -> dict[str, Any]:
+        """The keyword arguments of ``authenticate``, ``RadixAuth`` and ``RadixSession``."""
+        return {
+            "base_url": self.base_url,
+            "api_version": self.api_version,
+            "timeout": self.timeout,
+            "allow_http": self.allow_http,
+        }
+
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{name}={getattr(self, name)!r} ({source})" for name, source in self.sources.items()

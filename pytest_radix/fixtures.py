@@ -68,13 +68,7 @@ def radix_auth(
     run = pytestconfig.stash[RUN]
     fetch, discard = run.token_source(radix_credentials)
     auth = RadixAuth(
-        radix_credentials,
-        base_url=radix_config.base_url,
-        api_version=radix_config.api_version,
-        timeout=radix_config.timeout,
-        allow_http=radix_config.allow_http,
-        fetch=fetch,
-        discard=discard,
+        radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
     )
     run.auth = auth
     yield auth

@@ -19,6 +19,7 @@ from urllib.parse import quote, quote_plus
 
 __all__ = [
     "MASK",
+    "PLACEHOLDER",
     "MaskedStr",
     "escaped_forms",
     "install_log_masking",
@@ -30,6 +31,9 @@ __all__ = [
 
 MASK = "***"
 """What a masked secret is replaced with."""
+
+PLACEHOLDER = "scrubbed-by-pytest-radix"
+"""What cassettes hold instead of the API key and of a token's signature (not a secret)."""
 
 FRAGMENT = 8
 """Fragments of a known secret at least this long are masked."""
@@ -125,8 +129,13 @@ _registry = _Registry()
 
 
 def register_secret(secret: str) -> None:
-    """Make ``secret`` (an API key or a token) known, so that :func:`mask` hides it from now on."""
-    _registry.add(str(secret))
+    """Make ``secret`` (an API key or a token) known, so that :func:`mask` hides it from now on.
+
+    The placeholders of replayed credentials and tokens are not secrets and stay readable.
+    """
+    secret = str(secret)
+    if secret != PLACEHOLDER and not secret.endswith("." + PLACEHOLDER):
+        _registry.add(secret)
 
 
 def known_secrets() -> frozenset[str]:

@@ -10,6 +10,7 @@ import inspect
 import re
 import shlex
 import threading
+import warnings
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_radix.credentials import RadixCredentials
-from pytest_radix.errors import RadixCassetteError, RadixConfigError
+from pytest_radix.errors import RadixCassetteError, RadixConfigError, RadixWarning
 from pytest_radix.run import AUTH_CASSETTE, FAILED
 from pytest_radix.scrubbing import PLACEHOLDER
 
@@ -136,7 +137,7 @@ class Recorder:
         self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
         self.recorded_paths: set[Path] = set()
         self.vcr_config: Mapping[str, Any] = {}
-        self.replayed = self.recorded = self.unsaved = self.live_auth = 0
+        self.replayed = self.recorded = self.unsaved = 0
         self.live = mode == "all"
         self.handover = handover
         self.shared: SharedTokenSource | None = None
@@ -157,10 +158,7 @@ class Recorder:
         from pytest_radix.cassettes import load_cassette_file
 
         if not self.auth_path.exists():
-            raise RadixCassetteError(
-                f"the authentication cassette {self.auth_path} is missing, so nothing can be "
-                f"replayed; record it with: {self.record_command()}"
-            )
+            raise self._missing_auth_cassette()
         client_id = self.config.client_id or "unknown"
         for request, _ in load_cassette_file(self.auth_path)[0]:
             client_id = _client_id_in(request.body) or client_id
@@ -185,13 +183,20 @@ class Recorder:
         from pytest_radix.auth import auth_session, authenticate
         from pytest_radix.cassettes import CassetteAdapter
 
-        cassette = self._cassette(self.auth_path, "none", repeats=True)
         if not self.auth_path.exists():
-            self.replay_credentials()  # raises, naming the missing file
+            raise self._missing_auth_cassette()
+        cassette = self._cassette(self.auth_path, "none", repeats=True)
         session = auth_session(CassetteAdapter(cassette, _no_live(cassette)))
-        with session:
-            token = authenticate(credentials, **self._auth_settings(), session=session)
-        return replace(token, lifetime=REPLAY_LIFETIME)
+        with session, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RadixWarning)  # replay ignores the recorded expiry
+            token = authenticate(credentials, **self.config.client_settings(), session=session)
+        return replace(token, lifetime=REPLAY_LIFETIME, source="replayed")
+
+    def _missing_auth_cassette(self) -> RadixCassetteError:
+        return RadixCassetteError(
+            f"the authentication cassette {self.auth_path} is missing, so nothing can be "
+            f"replayed; record it with: {self.record_command()}"
+        )
 
     def live_token(self, credentials: RadixCredentials) -> RadixToken:
         """Authenticate live, recording the exchange into ``radix_auth.yaml``."""
@@ -207,20 +212,10 @@ class Recorder:
         cassette = self._cassette(self.auth_path, "all")
         live = make_adapter(retry_post=True, pool_maxsize=4)
         with auth_session(CassetteAdapter(cassette, live)) as session:
-            self.live_auth += 1
-            token = authenticate(credentials, **self._auth_settings(), session=session)
+            token = authenticate(credentials, **self.config.client_settings(), session=session)
         live.close()
         cassette.save()
-        self.live = True
         return token
-
-    def _auth_settings(self) -> dict[str, Any]:
-        return {
-            "base_url": self.config.base_url,
-            "api_version": self.config.api_version,
-            "timeout": self.config.timeout,
-            "allow_http": self.config.allow_http,
-        }
 
     def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
         """Before a request goes live: make sure its bearer token is a live one."""

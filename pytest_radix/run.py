@@ -39,7 +39,6 @@ class RadixRun:
     handover: TokenFile | None = None
     radix_tests: int = 0
     skipped_for_credentials: int = 0
-    live_auth: int = 0
     worker_counts: dict[str, int] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
@@ -47,7 +46,7 @@ class RadixRun:
         """This process's ``/auth`` requests (replays not counted) and cassette counts."""
         recorder = self.recorder
         return {
-            "auth": self.live_auth + (recorder.live_auth if recorder else 0),
+            "auth": self.auth.auth_count if self.auth is not None else 0,
             "replayed": recorder.replayed if recorder else 0,
             "recorded": recorder.recorded if recorder else 0,
             "unsaved": recorder.unsaved if recorder else 0,
@@ -77,16 +76,7 @@ class RadixRun:
             discard = shared.discard if shared is not None else None
             return functools.partial(recorder.fetch, credentials), discard
 
-        def live() -> RadixToken:
-            self.live_auth += 1
-            return authenticate(
-                credentials,
-                base_url=config.base_url,
-                api_version=config.api_version,
-                timeout=config.timeout,
-                allow_http=config.allow_http,
-            )
-
+        live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:
             stores.append(cache_file(config.base_url, credentials.client_id, config.api_version))
         if not stores:

@@ -12,12 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pytest_radix.masking import escaped_forms, known_secrets
+from pytest_radix.masking import PLACEHOLDER, escaped_forms, known_secrets
 
 __all__ = ["PLACEHOLDER", "find_leak", "lookalike", "scrub_client_secret", "scrub_text"]
-
-PLACEHOLDER = "scrubbed-by-pytest-radix"
-"""What the API key and a token's signature are replaced with."""
 
 
 def lookalike(secret: str) -> str:

@@ -58,8 +58,11 @@ def write_private(path: Path, text: str) -> None:
 class TokenFile:
     """A token kept in a 0600 file, guarded by a lock file beside it."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
+    def __init__(
+        self, path: Path, *, source: str = "shared", lock_timeout: float = LOCK_TIMEOUT
+    ) -> None:
         self.path = path
+        self.source = source
         self.lock_path = path.with_name(path.name + ".lock")
         self.lock_timeout = lock_timeout
 
@@ -93,7 +96,7 @@ class TokenFile:
             return None
         if not value or age < 0 or not isinstance(claims, dict):
             return None
-        return RadixToken(value, lifetime, claims, time.monotonic() - age)
+        return RadixToken(value, lifetime, claims, time.monotonic() - age, self.source)
 
     def save(self, token: RadixToken) -> None:
         """Store ``token`` (value, lifetime, receipt time, claims)."""
@@ -121,7 +124,7 @@ def cache_directory() -> Path:
 def cache_file(base_url: str, client_id: str, api_version: str) -> TokenFile:
     """The token cache for one base URL, client id and API version."""
     key = hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
-    return TokenFile(cache_directory() / f"token-{key}.json")
+    return TokenFile(cache_directory() / f"token-{key}.json", source="cache")
 
 
 class SharedTokenSource:
@@ -142,7 +145,6 @@ class SharedTokenSource:
         self._is_due = is_due
         self._rejected: set[str] = set()
         self._lock = threading.Lock()
-        self.reused = 0
 
     def fetch(self) -> RadixToken:
         """A token with time left: a stored one, or a new one that is then stored."""
@@ -154,7 +156,6 @@ class SharedTokenSource:
                 if token is not None and not self._usable(token):
                     token = None
                 if token is not None:
-                    self.reused += 1
                     for other in self.stores:
                         if other is not store:
                             other.save(token)

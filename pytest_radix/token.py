@@ -30,14 +30,17 @@ class RadixToken:
     """A bearer token, its claims (empty when opaque) and when it expires.
 
     ``received_at`` and ``lifetime`` are on the monotonic clock, so a wrong wall clock can
-    neither expire a token early nor keep an expired one.
+    neither expire a token early nor keep an expired one. ``source`` says where it came from:
+    ``live`` (an ``/auth`` request), ``replayed`` (a cassette), ``shared`` (another xdist
+    worker) or ``cache`` (the token cache).
     """
 
     value: str
     lifetime: float = DEFAULT_LIFETIME
-    claims: Mapping[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False)
     received_at: float = field(default_factory=time.monotonic)
-    expires_at: datetime = field(init=False)
+    source: str = "live"
+    expires_at: datetime = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         register_secret(self.value)
@@ -56,7 +59,8 @@ class RadixToken:
 
     def __repr__(self) -> str:
         kind = "jwt" if self.claims else "opaque"
-        return f"RadixToken('{MASK}', {kind}, expires_at={self.expires_at.isoformat()})"
+        expires = self.expires_at.isoformat()
+        return f"RadixToken('{MASK}', {kind}, {self.source}, expires_at={expires})"
 
     __str__ = __repr__
 
@@ -162,7 +166,6 @@ def _shape_of(text: str) -> str:
 
 
 def _make_token(value: str, document: Mapping[str, Any]) -> RadixToken:
-    register_secret(value)
     claims = _claims_of(value)
     return RadixToken(value, token_lifetime(document, claims), claims, time.monotonic())
 
