@@ -52,9 +52,13 @@ VCR_CONFIG_KEYS = frozenset(
 
 
 def sanitise(name: str) -> str:
-    """A file-name-safe version of ``name``, capped at 120 characters with a hash."""
+    """A file-name-safe version of ``name``, capped at 120 characters.
+
+    When characters had to be replaced, or the name cut, a hash of the original is appended, so
+    two names never share a file (``a/b`` and ``a_b`` do not).
+    """
     safe = _UNSAFE.sub("_", name).strip(".") or "_"
-    if len(safe) > MAX_NAME:
+    if safe != name or len(safe) > MAX_NAME:
         digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
         safe = f"{safe[: MAX_NAME - 13]}-{digest}"
     return safe
@@ -83,7 +87,7 @@ def cassette_name(item: pytest.Item, rootdir: Path) -> Path:
         parts = [sanitise(part) for part in name.removesuffix(".yaml").split("/") if part]
         if any(part in ("..", ".") for part in name.split("/")):
             raise RadixConfigError(f"radix_cassette name {name!r} must stay inside the dir")
-        return Path(*parts).with_suffix(".yaml")
+        return Path(*parts[:-1], parts[-1] + ".yaml")
     test = ".".join(item.nodeid.split("::")[1:]) or item.name
     return Path(*_relative_stem(item.path, rootdir), sanitise(test) + ".yaml")
 

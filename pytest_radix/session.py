@@ -20,6 +20,7 @@ _ENVIRONMENT_VARIABLES = tuple(
     for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle")
     for name in (base, base.upper())
 ) + ("CURL_CA_BUNDLE", "NETRC", "HOME")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _ENVIRONMENT_SETTINGS: dict[tuple[Any, ...], Any] = {}
 
 
@@ -60,8 +61,10 @@ class RadixSession(requests.Session):
         self.adapter = adapter or make_adapter()
         self._owns_adapter = adapter is None
         scheme, host, port = origin_of(self.base_url)
-        self.mount(f"{scheme}://{host}:{port}/", self.adapter)
-        self.mount(f"{scheme}://{host}/", self.adapter)
+        netloc = f"[{host}]" if ":" in host else host
+        self.mount(f"{scheme}://{netloc}:{port}/", self.adapter)
+        if port == _DEFAULT_PORTS[scheme]:
+            self.mount(f"{scheme}://{netloc}/", self.adapter)
 
     def __repr__(self) -> str:
         return f"RadixSession(base_url={self.base_url!r}, api_version={self.api_version!r})"
