@@ -12,13 +12,11 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pytest_radix.masking import escaped_forms
-from pytest_radix.scrubbing import PLACEHOLDER
+from pytest_radix.masking import JWT, PLACEHOLDER, escaped_forms
 
 __all__ = ["Finding", "audit_file", "audit_paths", "cassette_files"]
 
 _AUTH_LINE = re.compile(r"^\s*-?\s*['\"]?authorization['\"]?\s*:\s*\S", re.IGNORECASE)
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)")
 _CLIENT_SECRET = re.compile(
     r"client_secret\\*['\"]?\s*[:=]\s*\\*['\"]?([^'\"\\,}&\s]*)", re.IGNORECASE
 )
@@ -75,7 +73,7 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
             found.add((path, number, "Authorization header with a value"))
         if key is None and _AUTH_LINE.match(value):
             found.add((path, number, "Authorization header with a value"))
-        if any(m.group(1) != PLACEHOLDER for m in _JWT.finditer(value)):
+        if any(m.group(1) != PLACEHOLDER for m in JWT.finditer(value)):
             found.add((path, number, "JWT with a signature that is not the placeholder"))
         if any(m.group(1) and m.group(1) != PLACEHOLDER for m in _CLIENT_SECRET.finditer(value)):
             found.add((path, number, "client_secret that is not the placeholder"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import io
-import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,11 +32,13 @@ from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
 from pytest_radix.errors import RadixCassetteError
+from pytest_radix.files import atomic_write
 from pytest_radix.scrubbing import (
     find_leak,
     scrub_bytes,
     scrub_client_secret,
     scrub_text,
+    scrub_token_fields,
 )
 
 __all__ = [
@@ -186,10 +187,10 @@ def save_cassette_file(
     :class:`RadixCassetteError` says what kind of secret was found (never the value).
     """
     data: dict[str, Any] = {
-        "interactions": [
+        "interactions": [  # scrubbed again: secrets learnt since they were recorded go too
             {
-                "request": compat.convert_to_unicode(request._to_dict()),
-                "response": compat.convert_to_unicode(copy.deepcopy(response)),
+                "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
+                "response": compat.convert_to_unicode(scrub_response(copy.deepcopy(response))),
             }
             for request, response in interactions
         ],
@@ -198,22 +199,21 @@ def save_cassette_file(
     if metadata:
         data["radix"] = dict(metadata)
     text = scrub_text(yamlserializer.serialize(data))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        leak = find_leak(yamlserializer.deserialize(temp.read_text(encoding="utf-8")), text)
+
+    def refuse(document: Any, content: str) -> None:
+        leak = find_leak(document, content)
         if leak is not None:
             raise RadixCassetteError(
                 f"cassette {path} was not saved: after scrubbing it still held {leak} "
                 "(a user filter or an unusual encoding kept it); the previous file is unchanged"
             )
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+
+    def check(temp: Path) -> None:
+        content = temp.read_text(encoding="utf-8")
+        refuse(yamlserializer.deserialize(content), content)
+
+    refuse(data, text)  # a leak is never written, not even to the temp file
+    atomic_write(path, text, check=check)
 
 
 def scrub_request(request: Request) -> Request:
@@ -242,7 +242,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         for name, values in response["headers"].items()
         if name.lower() != "set-cookie"
     }
-    body = response["body"].get("string")
+    body = scrub_token_fields(response["body"].get("string"))
     if isinstance(body, bytes):
         body = response["body"]["string"] = scrub_bytes(body)
     elif isinstance(body, str):

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 __all__ = [
+    "JWT",
     "MASK",
     "PLACEHOLDER",
     "MaskedStr",
@@ -38,7 +39,8 @@ PLACEHOLDER = "scrubbed-by-pytest-radix"
 FRAGMENT = 8
 """Fragments of a known secret at least this long are masked."""
 
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)")
+"""A JWT-shaped string; group 1 is its signature."""
 
 
 class MaskedStr(str):
@@ -146,7 +148,7 @@ def known_secrets() -> frozenset[str]:
 def mask(text: str) -> str:
     """Return ``text`` with JWT-shaped strings and known secrets' fragments replaced by ``***``."""
     if "eyJ" in text:
-        text = _JWT.sub(MASK, text)
+        text = JWT.sub(MASK, text)
     return _registry.mask(text)
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from pytest_radix.masking import PLACEHOLDER, escaped_forms, known_secrets
+from pytest_radix.masking import JWT, PLACEHOLDER, escaped_forms, known_secrets
 
-__all__ = ["PLACEHOLDER", "find_leak", "lookalike", "scrub_client_secret", "scrub_text"]
+__all__ = [
+    "PLACEHOLDER",
+    "TOKEN_FIELDS",
+    "find_leak",
+    "lookalike",
+    "scrub_client_secret",
+    "scrub_text",
+    "scrub_token_fields",
+]
 
 
 def lookalike(secret: str) -> str:
@@ -56,10 +64,17 @@ def _scrubbers(secrets: frozenset[str]) -> tuple[tuple[re.Pattern[str], str], ..
 
 
 def scrub_text(text: str) -> str:
-    """Replace every known secret in ``text``, in any escaped form, by its replacement."""
+    """Replace every known secret in ``text``, in any escaped form, by its replacement, and
+    give every signed JWT-shaped string (known or not) the placeholder signature."""
     for pattern, replacement in _scrubbers(known_secrets()):
         text = pattern.sub(replacement, text)
+    if "eyJ" in text:
+        text = JWT.sub(_unsigned, text)
     return text
+
+
+def _unsigned(match: re.Match[str]) -> str:
+    return lookalike(match.group(0)) if match.group(1) else match.group(0)
 
 
 def scrub_bytes(data: bytes) -> bytes:
@@ -73,32 +88,55 @@ def scrub_bytes(data: bytes) -> bytes:
         return data
 
 
+TOKEN_FIELDS = frozenset(
+    {"access_token", "accessToken", "token", "jwt", "id_token", "idToken"}
+    | {"refresh_token", "refreshToken"}
+)
+"""JSON keys whose string values are tokens, scrubbed in every response."""
+
+
 def scrub_client_secret(body: bytes | str | None) -> bytes | str | None:
     """Replace ``client_secret`` at any depth of a JSON body, whatever its content type says."""
+    return _scrub_json(body, frozenset({"client_secret"}), lambda value: PLACEHOLDER)
+
+
+def scrub_token_fields(body: bytes | str | None) -> bytes | str | None:
+    """Make look-alikes of the tokens at any depth of a JSON body (refresh tokens included)."""
+    return _scrub_json(body, TOKEN_FIELDS, _token_lookalike)
+
+
+def _token_lookalike(value: Any) -> Any:
+    return lookalike(value) if isinstance(value, str) else value
+
+
+def _scrub_json(
+    body: bytes | str | None, keys: frozenset[str], replace: Callable[[Any], Any]
+) -> bytes | str | None:
+    """Replace the values under ``keys`` at any depth of a JSON ``body``."""
     if not body:
         return body
     try:
         document = json.loads(body)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return body
-    if not _replace_key(document, "client_secret"):
+    if not _replace_keys(document, keys, replace):
         return body
     text = json.dumps(document)
     return text.encode("utf-8") if isinstance(body, bytes) else text
 
 
-def _replace_key(node: Any, key: str) -> bool:
+def _replace_keys(node: Any, keys: frozenset[str], replace: Callable[[Any], Any]) -> bool:
     changed = False
     if isinstance(node, dict):
         for name, value in node.items():
-            if name == key and value != PLACEHOLDER:
-                node[name] = PLACEHOLDER
-                changed = True
+            if name in keys:
+                node[name] = replace(value)
+                changed |= node[name] != value
             else:
-                changed |= _replace_key(value, key)
+                changed |= _replace_keys(value, keys, replace)
     elif isinstance(node, list):
         for item in node:
-            changed |= _replace_key(item, key)
+            changed |= _replace_keys(item, keys, replace)
     return changed
 
 
@@ -122,9 +160,12 @@ def find_leak(document: Any, text: str = "") -> str | None:
     Looks, case-insensitively, for any 12-character run of a secret in any escaped form (of a
     token: of its signature), so unusual escapes and truncations are caught too.
     """
-    haystacks = [value.lower() for value in _strings(document)]
+    strings = list(_strings(document))
     if text:
-        haystacks.append(text.lower())
+        strings.append(text)
+    if any(m.group(1) not in ("", PLACEHOLDER) for s in strings for m in JWT.finditer(s)):
+        return "a signed JWT"
+    haystacks = [value.lower() for value in strings]
     for secret in _secrets():
         grams: set[str] = set()
         whole: list[str] = []

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_radix.errors import RadixError, RadixTransportError
+from pytest_radix.files import atomic_write
 from pytest_radix.token import RadixToken
 
 __all__ = [
@@ -32,27 +32,10 @@ __all__ = [
     "TokenFile",
     "cache_directory",
     "cache_file",
-    "write_private",
 ]
 
 LOCK_TIMEOUT = 120.0
 """Seconds to wait for another process holding the token lock before failing."""
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
 
 
 class TokenFile:
@@ -107,7 +90,7 @@ class TokenFile:
             "received": received,
             "claims": dict(token.claims),
         }
-        write_private(self.path, json.dumps(document))
+        atomic_write(self.path, json.dumps(document), private=True)
 
     def remove(self) -> None:
         """Delete the stored token."""
