@@ -78,7 +78,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _resolve(config: pytest.Config) -> RadixConfig:
     if config.getoption(_REFUSED) is not None:
-        setattr(config.option, _REFUSED, "")  # drop the value: nothing keeps a copy
+        setattr(config.option, _REFUSED, "")  # drop this copy of the value (argv keeps its own)
         raise pytest.UsageError(
             "--radix-client-secret: "
             + _REFUSAL.format(what="an option", where="the process list and shell history")
