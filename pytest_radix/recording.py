@@ -403,14 +403,21 @@ class CassettePlugin:
         self.recorder.item = item
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        """After the test's fixtures are torn down, save its cassette (unless it failed)."""
-        try:
-            return (yield)
-        finally:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Once the test is torn down, save its cassette, unless a phase failed (teardown
+        included); a cassette that cannot be saved fails the teardown."""
+        report = yield
+        if call.when == "teardown":
             self.recorder.item = None
             cassette = self.recorder.item_cassettes.pop(item.nodeid, None)
-            self.recorder.close(cassette, item.stash.get(FAILED, False))
+            try:
+                self.recorder.close(cassette, report.failed or item.stash.get(FAILED, False))
+            except RadixCassetteError as error:
+                report.outcome = "failed"
+                report.longrepr = f"{type(error).__name__}: {error}"
+        return report
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(

@@ -127,3 +127,27 @@ def test_an_ipv6_base_url_uses_the_radix_transport() -> None:
             assert session.get_adapter(server.url + "/export") is session.adapter
             assert session.get("/export").status_code == 200  # retried by the Radix transport
         assert len(server.requests_to("/export")) == 2
+
+
+def test_a_test_whose_teardown_fails_does_not_save_its_cassette(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makepyfile(
+        test_api="""
+        import pytest
+
+        @pytest.fixture
+        def breaks_on_teardown():
+            yield
+            raise RuntimeError("teardown broke")
+
+        def test_export(radix_session, breaks_on_teardown):
+            assert radix_session.get("/export").status_code == 200
+        """
+    )
+    result = run(pytester, "--radix-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["radix: 1 authentication request, 0 cassettes replayed, 0 recorded, 1 not saved*"]
+    )
+    assert not (cassette_dir(pytester) / "test_api").exists()
