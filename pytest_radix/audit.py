@@ -7,6 +7,7 @@ placeholder, ``client_secret`` that is not the placeholder, and the value of
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pytest_radix.masking import JWT, PLACEHOLDER, escaped_forms
 
-__all__ = ["Finding", "audit_file", "audit_paths", "cassette_files"]
+__all__ = ["Finding", "audit_file", "audit_paths", "cassette_files", "default_cassette_dir"]
 
 _AUTH_LINE = re.compile(r"^\s*-?\s*['\"]?authorization['\"]?\s*:\s*\S", re.IGNORECASE)
 _CLIENT_SECRET = re.compile(
@@ -71,6 +72,8 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
     for number, value, key in scalars:
         if key is not None and key.lower() == "authorization" and value.strip():
             found.add((path, number, "Authorization header with a value"))
+        if key == "client_secret" and value.strip() and value != PLACEHOLDER:
+            found.add((path, number, "client_secret that is not the placeholder"))
         if key is None and _AUTH_LINE.match(value):
             found.add((path, number, "Authorization header with a value"))
         if any(m.group(1) != PLACEHOLDER for m in JWT.finditer(value)):
@@ -87,10 +90,64 @@ def audit_paths(paths: Iterable[Path], secret: str | None = None) -> list[Findin
     return [finding for path in cassette_files(paths) for finding in audit_file(path, secret)]
 
 
+def default_cassette_dir(start: Path) -> Path:
+    """The cassette directory as pytest-radix resolves it, without starting pytest:
+    ``$RADIX_CASSETTE_DIR``, else ``radix_cassette_dir`` of the nearest pytest configuration
+    file (relative to it), else ``tests/cassettes`` beside that file (or under ``start``)."""
+    from_env = os.environ.get("RADIX_CASSETTE_DIR", "").strip()
+    if from_env:
+        return start / Path(from_env).expanduser()
+    for directory in (start, *start.parents):
+        for name, section in _CONFIG_FILES:
+            found, value = _ini_value(directory / name, section)
+            if found:
+                return directory / (value or "tests/cassettes")
+    return start / "tests" / "cassettes"
+
+
+_CONFIG_FILES = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", "tool.pytest.ini_options"),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+
+
+def _ini_value(path: Path, section: str) -> tuple[bool, str | None]:
+    """Whether ``path`` is a pytest configuration file, and its ``radix_cassette_dir``."""
+    if not path.is_file():
+        return False, None
+    if path.suffix == ".toml":
+        try:
+            tomllib = importlib.import_module("tomllib")
+        except ImportError:  # Python 3.10: pyproject.toml is not read
+            return False, None
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False, None
+        options = table.get("tool", {}).get("pytest", {}).get("ini_options")
+        if not isinstance(options, dict):
+            return False, None
+        value = options.get("radix_cassette_dir")
+        return True, str(value) if value else None
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return False, None
+    if not parser.has_section(section):
+        return path.name in ("pytest.ini", ".pytest.ini"), None
+    return True, parser.get(section, "radix_cassette_dir", fallback=None) or None
+
+
 def main(arguments: list[str]) -> int:
-    """Audit the paths (default: ``$RADIX_CASSETTE_DIR`` or ``tests/cassettes``); 1 on findings."""
-    default = os.environ.get("RADIX_CASSETTE_DIR", "").strip() or "tests/cassettes"
-    paths = [Path(a) for a in arguments] or [Path(default)]
+    """Audit the paths (default: the cassette directory, see :func:`default_cassette_dir`);
+    exit 1 on findings, 2 when a path does not exist."""
+    paths = [Path(a) for a in arguments] or [default_cassette_dir(Path.cwd())]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"pytest-radix audit: no such file or directory: {', '.join(missing)}")

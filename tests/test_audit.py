@@ -22,6 +22,7 @@ import pytest_radix.auth  # noqa: F401
 import pytest_radix.cassettes  # noqa: F401
 import pytest_radix.session  # noqa: F401
 from pytest_radix.__main__ import main as cli
+from pytest_radix.audit import audit_paths, default_cassette_dir
 from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.testing import FakeRadixServer
 
@@ -367,3 +368,37 @@ def test_the_pre_commit_hook_runs_the_audit() -> None:
     assert re.search(hook["files"], "tests/cassettes/tests/test_api/test_one.yaml")
     assert re.search(hook["files"], "tests/cassettes/radix_auth.yml")
     assert not re.search(hook["files"], "tests/test_api.py")
+
+
+def test_a_client_secret_stored_as_a_mapping_value_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "cassette.yaml"
+    path.write_text("interactions:\n- request:\n    client_secret: hunter2-is-not-scrubbed\n")
+    findings = audit_paths([path])
+    assert [(line, what) for _, line, what in findings] == [
+        (3, "client_secret that is not the placeholder")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("pytest.ini", "[pytest]\nradix_cassette_dir = recorded\n", "recorded"),
+        ("tox.ini", "[pytest]\nradix_cassette_dir = from-tox\n", "from-tox"),
+        ("setup.cfg", "[tool:pytest]\nradix_cassette_dir = from-cfg\n", "from-cfg"),
+        (
+            "pyproject.toml",
+            '[tool.pytest.ini_options]\nradix_cassette_dir = "from-toml"\n',
+            "from-toml",
+        ),
+        ("pytest.ini", "[pytest]\n", "tests/cassettes"),
+    ],
+)
+def test_the_default_path_is_the_cassette_dir_of_the_nearest_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str, expected: str
+) -> None:
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    inner = tmp_path / "tests" / "deeper"
+    inner.mkdir(parents=True)
+    assert default_cassette_dir(inner) == tmp_path / expected
+    monkeypatch.setenv("RADIX_CASSETTE_DIR", "elsewhere")
+    assert default_cassette_dir(inner) == inner / "elsewhere"
