@@ -122,19 +122,13 @@ def _token_from(
             f"POST {url} answered {status} {response.reason or ''}".rstrip()
             + f": {_server_message(response)}; is the base URL right?"
         )
-    try:
-        body = response.content
-    except requests.RequestException as error:
-        raise RadixTransportError(f"POST {url}: {describe_failure(error, timeout=0)}") from None
-    return read_auth_response(response.headers.get("Content-Type", ""), body, host=host)
+    # the body was read by the session (not streamed): a cut-off body failed in post() above
+    return read_auth_response(response.headers.get("Content-Type", ""), response.content, host=host)
 
 
 def _server_message(response: requests.Response) -> str:
     """The server's own explanation, cut to 200 characters and masked."""
-    try:
-        text = response.text.strip()
-    except requests.RequestException:
-        return "(the body could not be read)"
+    text = response.text.strip()
     try:
         document: Any = json.loads(text)
     except ValueError:

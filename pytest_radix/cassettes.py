@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -231,7 +231,7 @@ def scrub_request(request: Request) -> Request:
         body = scrub_text(body)
     request.body = body
     request.uri = scrub_text(request.uri)
-    _fix_length(request.headers, body, lambda name, size: size)
+    _fix_length(request.headers, body, lambda size: size)
     return request
 
 
@@ -247,16 +247,18 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         body = response["body"]["string"] = scrub_bytes(body)
     elif isinstance(body, str):
         body = response["body"]["string"] = scrub_text(body)
-    _fix_length(response["headers"], body, lambda name, size: [size])
+    _fix_length(response["headers"], body, lambda size: [size])
     return response
 
 
-def _fix_length(headers: Any, body: Any, value: Callable[[str, str], Any]) -> None:
+def _fix_length(
+    headers: MutableMapping[str, Any], body: bytes | str | None, value: Callable[[str], Any]
+) -> None:
     """Make a ``Content-Length`` header agree with a body that scrubbing changed."""
     size = len(body.encode("utf-8") if isinstance(body, str) else body or b"")
     for name in list(headers):
         if name.lower() == "content-length":
-            headers[name] = value(name, str(size))
+            headers[name] = value(str(size))
 
 
 def _chain(user: Filter | None, ours: Filter) -> Filter:
@@ -500,7 +502,6 @@ class CassetteAdapter(BaseAdapter):
         self.cassette = cassette
         self.live = live
         self.before_live = before_live
-        self.live_requests = 0
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -511,7 +512,6 @@ class CassetteAdapter(BaseAdapter):
             return self._replayed(request, recorded)
         if self.before_live is not None:
             self.before_live(request)
-        self.live_requests += 1
         size = self.cassette.size()
         response = self.live.send(request, **kwargs)
         self.cassette.record(request, response, size=size)

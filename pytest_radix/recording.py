@@ -117,9 +117,11 @@ def _fixture_cassette_name(
 
 @dataclass
 class _FixtureScope:
-    """A wider-scope fixture being set up, and the cassette its sessions use."""
+    """A wider-scope fixture being set up, and the cassette its sessions use (named and made
+    only when the fixture makes a session)."""
 
-    path: Path
+    fixturedef: pytest.FixtureDef[Any]
+    request: pytest.FixtureRequest
     cassette: RadixCassette | None = None
     failed: bool = False
 
@@ -265,7 +267,8 @@ class Recorder:
             if self.stack:
                 scope = self.stack[-1]
                 if scope.cassette is None:
-                    path = self.directory / scope.path
+                    name = _fixture_cassette_name(scope.fixturedef, scope.request, self.rootdir)
+                    path = self.directory / name
                     scope.cassette = self._cassette(path, self._mode_for(path))
                 return scope.cassette
             if self.item is None:
@@ -427,7 +430,7 @@ class CassettePlugin:
         if fixturedef.scope == "function":
             return (yield)
         key = _fixture_key(fixturedef, request)
-        scope = _FixtureScope(_fixture_cassette_name(fixturedef, request, self.recorder.rootdir))
+        scope = _FixtureScope(fixturedef, request)
         self.recorder.fixture_scopes[key] = scope
         self.recorder.stack.append(scope)
         try:

@@ -154,6 +154,17 @@ def _needles(secret: str) -> list[str]:
     return [form for form, _ in _replacements(secret)] + [secret]
 
 
+@functools.lru_cache(maxsize=256)
+def _leak_needles(secret: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The short forms of ``secret`` to find whole, and the 12-character runs of the others."""
+    needles = [n.lower() for n in _needles(secret)]
+    whole = tuple(n for n in needles if len(n) < LEAK_FRAGMENT)
+    grams = frozenset(
+        n[i : i + LEAK_FRAGMENT] for n in needles for i in range(len(n) - LEAK_FRAGMENT + 1)
+    )
+    return whole, grams
+
+
 def find_leak(document: Any, text: str = "") -> str | None:
     """Say which kind of secret ``document`` (parsed) or ``text`` still holds; ``None`` if clean.
 
@@ -167,14 +178,7 @@ def find_leak(document: Any, text: str = "") -> str | None:
         return "a signed JWT"
     haystacks = [value.lower() for value in strings]
     for secret in _secrets():
-        grams: set[str] = set()
-        whole: list[str] = []
-        for needle in (n.lower() for n in _needles(secret)):
-            if len(needle) < LEAK_FRAGMENT:
-                whole.append(needle)
-            grams.update(
-                needle[i : i + LEAK_FRAGMENT] for i in range(len(needle) - LEAK_FRAGMENT + 1)
-            )
+        whole, grams = _leak_needles(secret)
         for value in haystacks:
             if any(needle in value for needle in whole) or any(
                 value[i : i + LEAK_FRAGMENT] in grams for i in range(len(value) - LEAK_FRAGMENT + 1)

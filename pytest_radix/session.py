@@ -19,7 +19,7 @@ _ENVIRONMENT_VARIABLES = tuple(
     name
     for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle")
     for name in (base, base.upper())
-) + ("CURL_CA_BUNDLE", "NETRC", "HOME")
+) + ("CURL_CA_BUNDLE",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ENVIRONMENT_SETTINGS: dict[tuple[Any, ...], Any] = {}
 
