@@ -53,10 +53,16 @@ FORMAT_VERSION = 1
 """vcrpy's cassette format version, written in every cassette."""
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+"""Request headers never recorded."""
+
 _DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "content-encoding", "transfer-encoding"})
+
 MATCH_ON = (matchers.method, matchers.path, matchers.query)
+"""vcrpy's matchers a replayed request must pass (its URL first moved under the recording's
+base URL)."""
 
 Filter = Callable[[Any], Any]
+"""A vcrpy ``before_record_request``/``before_record_response`` hook."""
 
 
 class _Persister:

@@ -39,7 +39,7 @@ class Option:
 
     name: str
     help: str
-    default: Any = None
+    default: str | float | bool | None = None
     boolean: bool = False
     metavar: str | None = None
 

@@ -19,7 +19,7 @@ from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
 
 pytest_plugins = ["pytest_radix.fixtures"]
 
-RADIX_FIXTURES = frozenset(
+RADIX_FIXTURES: frozenset[str] = frozenset(
     {
         "radix_config",
         "radix_credentials",
@@ -29,6 +29,7 @@ RADIX_FIXTURES = frozenset(
         "radix_session_factory",
     }
 )
+"""A test using any of these gets the ``radix`` marker."""
 _REFUSED = "radix_client_secret_refused"
 _REFUSAL = (
     "the API key is never accepted as {what} (it would show in {where}); "

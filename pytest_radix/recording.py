@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
 
     from pytest_radix.auth import RadixAuth
-    from pytest_radix.cassettes import RadixCassette
+    from pytest_radix.cassettes import Filter, RadixCassette
     from pytest_radix.config import RadixConfig
     from pytest_radix.sharing import SharedTokenSource
     from pytest_radix.token import RadixToken
@@ -39,6 +39,7 @@ REPLAY_LIFETIME = 100 * 365 * 24 * 3600.0
 """A replayed token never expires: replay ignores the recorded expiry."""
 
 MAX_NAME = 120
+"""The longest cassette file name (without ``.yaml``); longer ones are cut and hashed."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]=+,@]")
 VCR_CONFIG_KEYS = frozenset(
     {
@@ -49,6 +50,7 @@ VCR_CONFIG_KEYS = frozenset(
         "filter_post_data_parameters",
     }
 )
+"""What ``radix_vcr_config`` may hold: filters that add to the built-in scrubbing."""
 
 
 def sanitise(name: str) -> str:
@@ -345,7 +347,7 @@ def _no_live(cassette: RadixCassette) -> BaseAdapter:
     return _Refuse()
 
 
-def _client_id_in(body: Any) -> str | None:
+def _client_id_in(body: bytes | str | None) -> str | None:
     import json
 
     try:
@@ -356,7 +358,7 @@ def _client_id_in(body: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _user_request_filter(config: Mapping[str, Any]) -> Any:
+def _user_request_filter(config: Mapping[str, Any]) -> Filter | None:
     """The user's request filters from ``radix_vcr_config``, as one function (or ``None``)."""
     unknown = set(config) - VCR_CONFIG_KEYS
     if unknown:

@@ -86,6 +86,8 @@ class RadixRun:
 
 
 RUN = pytest.StashKey[RadixRun]()
+"""Where the run's :class:`RadixRun` is kept in ``config.stash``."""
+
 FAILED = pytest.StashKey[bool]()
 """Set on a test item when one of its phases failed: its cassette is not saved."""
 

@@ -21,7 +21,11 @@ DEFAULT_LIFETIME = 3600.0
 """Seconds a token is assumed to live when nothing says otherwise."""
 
 TOKEN_KEYS = ("access_token", "accessToken", "token", "jwt", "id_token", "idToken")
+"""Where an ``/auth`` response may hold the token: the first non-empty string wins."""
+
 WRAPPER_KEYS = ("data", "result", "response")
+"""Objects an ``/auth`` response may wrap its fields in, once."""
+
 _MAX_LIFETIME = 366 * 24 * 3600.0  # a year and a day: anything longer is not a real expiry
 
 

@@ -26,6 +26,7 @@ MAX_RETRY_AFTER = 60.0
 """The longest ``Retry-After`` honoured; a longer one fails the request at once."""
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""Statuses retried (on ``/auth`` and idempotent requests)."""
 
 
 class RadixRetry(Retry):

@@ -13,15 +13,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_radix.run import RadixRun
 
 __all__ = ["HANDOVER_KEY", "COUNTS_KEY", "ControllerHooks", "handover_dir"]
 
 HANDOVER_KEY = "radix_handover"
+"""The ``workerinput`` key holding the hand-over directory."""
+
 COUNTS_KEY = "radix_counts"
+"""The ``workeroutput`` key holding a worker's counts."""
 
 
-def handover_dir(config: Any) -> Path | None:
+def handover_dir(config: pytest.Config) -> Path | None:
     """On an xdist worker, the run's hand-over directory; ``None`` elsewhere."""
     workerinput = getattr(config, "workerinput", None)
     path = workerinput.get(HANDOVER_KEY) if isinstance(workerinput, dict) else None
