@@ -295,6 +295,7 @@ class RadixCassette:
         api_version: str,
         record_command: str | Callable[[], str],
         repeats: bool = False,
+        recorded_this_run: Callable[[], bool] = lambda: False,
         before_record_request: Filter | None = None,
         before_record_response: Filter | None = None,
     ) -> None:
@@ -304,6 +305,7 @@ class RadixCassette:
         self.api_version = api_version
         self._record_command = record_command
         self._repeats = repeats
+        self._recorded_this_run = recorded_this_run
         self._request_filter = _chain(before_record_request, scrub_request)
         self._response_filter = _chain(before_record_response, scrub_response)
         self._loading = False
@@ -311,6 +313,7 @@ class RadixCassette:
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
         self.existed = False
+        self._loaded_count = 0
         self.patched = False
         self.recorded = 0
         self.played = 0
@@ -355,6 +358,7 @@ class RadixCassette:
                 f"{recorded_version}, or re-record it: {self.record_command}"
             )
         self._recorded_base = str(persister.metadata.get("base_url") or self.base_url)
+        self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
 
@@ -377,8 +381,11 @@ class RadixCassette:
 
     @property
     def replay_only(self) -> bool:
-        """Whether an unrecorded request is an error rather than recorded."""
-        return self.mode == "none" or (self.mode == "once" and self.existed)
+        """Whether an unrecorded request is an error rather than recorded (in ``once``: the
+        cassette existed before this run; one written during it may be added to)."""
+        if self.mode == "once" and self.existed:
+            return not self._recorded_this_run()
+        return self.mode == "none"
 
     @property
     def record_command(self) -> str:
@@ -451,14 +458,26 @@ class RadixCassette:
             self._last = (None, None)
             self.recorded = 0
 
-    def save(self) -> bool:
-        """Write the cassette if anything was recorded; returns whether it was written."""
+    def save(self, *, merge: bool = False) -> bool:
+        """Write the cassette if anything was recorded; returns whether it was written.
+
+        ``merge``: another process wrote the file meanwhile; keep what it holds and add what
+        this one recorded that it does not have.
+        """
         with self._lock:
             cassette = self._cassette
             if cassette is None or not self.pending:
                 return False
             metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
-            save_cassette_file(self.path, list(cassette.data), metadata)
+            interactions = list(cassette.data)
+            if merge and self.path.exists():
+                current = load_cassette_file(self.path)[0]
+                interactions = current + [
+                    new
+                    for new in interactions[self._loaded_count :]
+                    if not any(matchers.requests_match(new[0], old[0], MATCH_ON) for old in current)
+                ]
+            save_cassette_file(self.path, interactions, metadata)
             self.recorded = 0
             cassette.dirty = False
             return True

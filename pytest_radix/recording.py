@@ -22,6 +22,7 @@ from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import RadixCassetteError, RadixConfigError, RadixWarning
 from pytest_radix.run import AUTH_CASSETTE, FAILED
 from pytest_radix.scrubbing import PLACEHOLDER
+from pytest_radix.sharing import LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     import requests
@@ -250,18 +251,45 @@ class Recorder:
                 self._record_hint, path, self.item.nodeid if self.item is not None else ""
             ),
             repeats=repeats,
+            recorded_this_run=functools.partial(self._recorded_this_run, path),
             before_record_request=_user_request_filter(user),
             before_record_response=user.get("before_record_response"),
         )
 
     def _mode_for(self, path: Path) -> str:
         """The mode for one cassette: one that this run already recorded (shared by several
-        tests) is appended to in ``once`` and ``all``, not replayed only or replaced again."""
-        if self.mode in ("once", "all") and path in self.recorded_paths:
+        tests, or xdist workers) is appended to in ``once`` and ``all``, not replayed only or
+        replaced again."""
+        if self.mode in ("once", "all") and self._recorded_this_run(path):
             return "new_episodes"
         if self.mode == "all":
+            if not self._first_to("rewrite", path):
+                return "new_episodes"
             self.recorded_paths.add(path)
         return self.mode
+
+    def _marker(self, kind: str, path: Path) -> Path | None:
+        """A file in the xdist hand-over directory standing for ``kind`` of ``path``."""
+        if self.handover is None:
+            return None
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+        return self.handover / f"{kind}-{digest}"
+
+    def _recorded_this_run(self, path: Path) -> bool:
+        marker = self._marker("recorded", path)
+        return path in self.recorded_paths or (marker is not None and marker.exists())
+
+    def _first_to(self, kind: str, path: Path) -> bool:
+        """Whether this process is the run's first to do ``kind`` to ``path`` (it is, without
+        xdist)."""
+        marker = self._marker(kind, path)
+        if marker is None:
+            return True
+        try:
+            marker.touch(exist_ok=False)
+        except FileExistsError:
+            return False
+        return True
 
     def current_cassette(self) -> RadixCassette:
         """The cassette a session made now belongs to: the fixture being set up, or the test."""
@@ -306,31 +334,34 @@ class Recorder:
         """
         if cassette is None:
             return
+        path = cassette.path
         try:
-            if shared and cassette.pending and not failed and not self._claim(cassette.path):
+            if shared and cassette.pending and not failed and not self._first_to("saved", path):
                 return
             if failed:
                 self.unsaved += cassette.pending
                 self.replayed += not cassette.pending and cassette.played > 0
                 return
-            if cassette.save():
-                self.recorded_paths.add(cassette.path)
-                self.recorded += 1
-            elif cassette.played:
-                self.replayed += 1
+            with self._locked(path):
+                if cassette.save(merge=self._recorded_this_run(path)):
+                    self.recorded_paths.add(path)
+                    marker = self._marker("recorded", path)
+                    if marker is not None:
+                        marker.touch()
+                    self.recorded += 1
+                elif cassette.played:
+                    self.replayed += 1
         finally:
             cassette.release()
 
-    def _claim(self, path: Path) -> bool:
-        """Whether this process is the first of the run to save ``path`` (always, without xdist)."""
-        if self.handover is None:
-            return True
-        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
-        try:
-            (self.handover / f"saved-{digest}").touch(exist_ok=False)
-        except FileExistsError:
-            return False
-        return True
+    def _locked(self, path: Path) -> contextlib.AbstractContextManager[object]:
+        """Under xdist, a lock on ``path`` across the workers; else nothing."""
+        marker = self._marker("lock", path)
+        if marker is None:
+            return contextlib.nullcontext()
+        import filelock
+
+        return filelock.FileLock(str(marker), timeout=LOCK_TIMEOUT)
 
 
 def _no_live(cassette: RadixCassette) -> BaseAdapter:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import INNER_ARGS
 
 from pytest_radix.errors import RadixTransportError
@@ -23,6 +24,7 @@ from pytest_radix.token import RadixToken
 
 SUITE = """
 import pytest
+import yaml
 
 @pytest.mark.parametrize("i", range({count}))
 def test_export(radix_session, i):
@@ -288,3 +290,31 @@ def test_cache_file_lives_under_xdg_cache_home(
     assert cache_file("https://a.example", "id", "1.0.0").path.parent == (
         Path.home() / ".cache" / "pytest-radix"
     )
+
+
+@pytest.mark.parametrize("mode", ["once", "all"])
+def test_a_cassette_shared_by_tests_on_several_workers_holds_all_their_requests(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, mode: str
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.radix_cassette("shared")
+        @pytest.mark.parametrize("i", range(8))
+        def test_export(radix_session, i):
+            assert radix_session.get("/export", params={"i": i}).status_code == 200
+        """
+    )
+    result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2", f"--radix-record-mode={mode}")
+    result.assert_outcomes(passed=8)
+    shared = pytester.path / "tests" / "cassettes" / "shared.yaml"
+    queries = sorted(
+        i["request"]["uri"].rsplit("=", 1)[1]
+        for i in yaml.safe_load(shared.read_text(encoding="utf-8"))["interactions"]
+    )
+    assert queries == [str(i) for i in range(8)]
+    radix_env.stop()
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        os.environ.pop(name)
+    pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2").assert_outcomes(passed=8)
