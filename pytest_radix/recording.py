@@ -144,7 +144,8 @@ class Recorder:
         self.stack: list[_FixtureScope] = []
         self.item_cassettes: dict[str, RadixCassette] = {}
         self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
-        self.recorded_paths: set[Path] = set()
+        self.recorded_paths: set[Path] = set()  # cassettes written in this run
+        self.rewriting: set[Path] = set()  # cassettes this process rewrites (mode all)
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = 0
         self.live = mode == "all"
@@ -262,10 +263,9 @@ class Recorder:
         replaced again."""
         if self.mode in ("once", "all") and self._recorded_this_run(path):
             return "new_episodes"
-        if self.mode == "all":
-            if not self._first_to("rewrite", path):
-                return "new_episodes"
-            self.recorded_paths.add(path)
+        if self.mode == "all" and (path in self.rewriting or not self._first_to("rewrite", path)):
+            return "new_episodes"
+        self.rewriting.add(path)
         return self.mode
 
     def _marker(self, kind: str, path: Path) -> Path | None:
