@@ -355,7 +355,7 @@ class RadixCassette:
             raise RadixCassetteError(
                 f"cassette {self.path} was recorded with x-radix-version {recorded_version}, "
                 f"this run uses {self.api_version}; replay it with --radix-api-version "
-                f"{recorded_version}, or re-record it: {self.record_command}"
+                f"{recorded_version}, or record it again with --radix-record-mode=all"
             )
         self._recorded_base = str(persister.metadata.get("base_url") or self.base_url)
         self._loaded_count = len(cassette.data)

@@ -156,9 +156,12 @@ class Recorder:
     # -- authentication ---------------------------------------------------------------------
 
     def record_command(self, target: str = "", mode: str = "once") -> str:
-        """The command that records what is missing."""
+        """How to record what is missing (the key goes in the environment, not the command)."""
         where = f" {shlex.quote(target)}" if target else ""
-        return f"RADIX_CLIENT_ID=… RADIX_CLIENT_SECRET=… pytest --radix-record-mode={mode}{where}"
+        return (
+            "export RADIX_CLIENT_ID and RADIX_CLIENT_SECRET (or use --radix-client-secret-file), "
+            f"then run: pytest --radix-record-mode={mode}{where}"
+        )
 
     def _record_hint(self, path: Path, target: str) -> str:
         return self.record_command(target, "new_episodes" if path.exists() else "once")

@@ -94,10 +94,14 @@ FAILED = pytest.StashKey[bool]()
 
 def missing_credentials(config: RadixConfig) -> str:
     """The reason a test needing credentials cannot run, and how to configure them."""
-    missing = []
-    if not config.client_id:
-        missing.append("a client id (RADIX_CLIENT_ID or --radix-client-id)")
-    if not config.client_secret:
-        missing.append("an API key (RADIX_CLIENT_SECRET or --radix-client-secret-file)")
-    notes = f" ({'; '.join(config.notes)})" if config.notes else ""
-    return f"{SKIP_PREFIX}: set {' and '.join(missing)}{notes}, or replay recorded cassettes"
+    missing = [
+        name
+        for name, value in (("client id", config.client_id), ("API key", config.client_secret))
+        if not value
+    ]
+    notes = f"; {'; '.join(config.notes)}" if config.notes else ""
+    return (
+        f"{SKIP_PREFIX} ({' and '.join(missing)} missing{notes}): set RADIX_CLIENT_ID (or "
+        "--radix-client-id) and RADIX_CLIENT_SECRET (or --radix-client-secret-file), or "
+        "replay recorded cassettes"
+    )

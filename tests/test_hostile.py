@@ -377,8 +377,9 @@ def test_radix_client_id_set_but_empty_is_named_in_the_skip_reason(
     result.assert_outcomes(passed=1, skipped=1)
     (line,) = [line for line in result.outlines if line.startswith("SKIPPED")]
     assert line.endswith(
-        "radix: no credentials: set a client id (RADIX_CLIENT_ID or --radix-client-id) "
-        "(RADIX_CLIENT_ID is set but empty), or replay recorded cassettes"
+        "radix: no credentials (client id missing; RADIX_CLIENT_ID is set but empty): set "
+        "RADIX_CLIENT_ID (or --radix-client-id) and RADIX_CLIENT_SECRET (or "
+        "--radix-client-secret-file), or replay recorded cassettes"
     ), line
     result.stdout.fnmatch_lines(["radix: *, 1 skipped without credentials"])
     assert radix_env.requests == []
@@ -393,9 +394,9 @@ def test_radix_client_secret_set_but_empty_is_named_in_the_skip_reason(
     result.assert_outcomes(passed=1, skipped=1)
     (line,) = [line for line in result.outlines if line.startswith("SKIPPED")]
     assert line.endswith(
-        "radix: no credentials: set an API key (RADIX_CLIENT_SECRET or "
-        "--radix-client-secret-file) (RADIX_CLIENT_SECRET is set but empty), "
-        "or replay recorded cassettes"
+        "radix: no credentials (API key missing; RADIX_CLIENT_SECRET is set but empty): set "
+        "RADIX_CLIENT_ID (or --radix-client-id) and RADIX_CLIENT_SECRET (or "
+        "--radix-client-secret-file), or replay recorded cassettes"
     ), line
 
 
