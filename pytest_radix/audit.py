@@ -76,7 +76,7 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
             found.add((path, number, "client_secret that is not the placeholder"))
         if key is None and _AUTH_LINE.match(value):
             found.add((path, number, "Authorization header with a value"))
-        if any(m.group(1) != PLACEHOLDER for m in JWT.finditer(value)):
+        if any(m.group(1) not in ("", PLACEHOLDER) for m in JWT.finditer(value)):
             found.add((path, number, "JWT with a signature that is not the placeholder"))
         if any(m.group(1) and m.group(1) != PLACEHOLDER for m in _CLIENT_SECRET.finditer(value)):
             found.add((path, number, "client_secret that is not the placeholder"))

@@ -316,12 +316,16 @@ class RadixCassette:
         self._loaded_count = 0
         self.patched = False
         self.recorded = 0
-        self.played = 0
 
     def vcr_cassette(self) -> Cassette:
         """The vcrpy ``Cassette`` behind this one, loaded (for vcrpy's own patching)."""
         with self._lock:
             return self._load()
+
+    @property
+    def played(self) -> int:
+        """Responses replayed from this cassette (by the session or by vcrpy's patching)."""
+        return int(self._cassette.play_count) if self._cassette is not None else 0
 
     @property
     def pending(self) -> bool:
@@ -416,7 +420,6 @@ class RadixCassette:
             cassette = self._load()
             recorded = self.to_recorded(request, to_match=True)
             if self.mode != "all" and cassette.can_play_response_for(recorded):
-                self.played += 1
                 return dict(cassette.play_response(recorded))
             if self.replay_only:
                 raise RadixCassetteError(self._unrecorded(request))

@@ -36,8 +36,9 @@ class RadixRetry(Retry):
         """Sleep as ``Retry-After`` asks, or raise when it asks for too long."""
         wait = self.get_retry_after(response)
         if wait is not None and wait > MAX_RETRY_AFTER:
+            where = getattr(response, "url", None) or "the server"
             raise RadixTransportError(
-                f"the server answered {response.status} with Retry-After: "
+                f"{where} answered {response.status} with Retry-After: "
                 f"{response.headers.get('Retry-After')} ({wait:.0f} s), longer than the "
                 f"{MAX_RETRY_AFTER:.0f} s pytest-radix waits; try again later"
             )
