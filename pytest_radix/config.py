@@ -148,6 +148,8 @@ class RadixConfig:
     allow_http: bool
     sources: Mapping[str, str]
     client_secret: MaskedStr | None = None
+    secret_path: Path | None = None
+    """The file the API key was read from (``None`` when it came from RADIX_CLIENT_SECRET)."""
     notes: tuple[str, ...] = ()
 
     @property
@@ -227,7 +229,7 @@ def resolve(
     label = _label(_BY_NAME["base_url"], url.source, url.value)
     checked = check_base_url(url.value, allow_http=parsed["allow_http"].value, label=label)
     parsed["base_url"] = Setting(checked, url.source)
-    secret, secret_source = _secret(parsed["client_secret_file"], env, base)
+    secret, secret_source, secret_path = _secret(parsed["client_secret_file"], env, base)
     sources = {name: setting.source for name, setting in parsed.items()}
     sources["client_secret"] = secret_source or "default"
     notes = tuple(
@@ -239,20 +241,22 @@ def resolve(
         **{name: setting.value for name, setting in parsed.items()},
         sources=sources,
         client_secret=secret,
+        secret_path=secret_path,
         notes=notes,
     )
 
 
 def _secret(
     file_setting: Setting, env: Mapping[str, str], base: Mapping[str, Path]
-) -> tuple[MaskedStr | None, str | None]:
-    """The API key: a file named on the command line, else RADIX_CLIENT_SECRET, else a file."""
+) -> tuple[MaskedStr | None, str | None, Path | None]:
+    """The API key, its source and the file it was read from: a file named on the command
+    line, else RADIX_CLIENT_SECRET, else a file named in the environment or an ini file."""
     from_env = env.get("RADIX_CLIENT_SECRET", "").strip()
     if file_setting.source != "cli" and from_env:
         register_secret(from_env)
-        return MaskedStr(from_env), "env"
+        return MaskedStr(from_env), "env", None
     if file_setting.value is None:
-        return None, None
+        return None, None, None
     option = _BY_NAME["client_secret_file"]
     path = base[file_setting.source] / file_setting.value
     label = _label(option, file_setting.source, path)
@@ -268,7 +272,7 @@ def _secret(
     if not text:
         raise RadixConfigError(f"{label} is empty; it must hold the API key")
     register_secret(text)
-    return MaskedStr(text), file_setting.source
+    return MaskedStr(text), file_setting.source, path
 
 
 def _text(value: Any, label: str) -> str:

@@ -27,6 +27,7 @@ RADIX_FIXTURES: frozenset[str] = frozenset(
         "radix_token",
         "radix_session",
         "radix_session_factory",
+        "radix_vcr_config",
     }
 )
 """A test using any of these gets the ``radix`` marker."""
@@ -104,13 +105,15 @@ def _resolve(config: pytest.Config) -> RadixConfig:
 
 def choose_mode(config: RadixConfig) -> tuple[str, str]:
     """The record mode this run uses, and why (``auto`` decides from what is available)."""
+    source = config.sources["record_mode"]
     if config.record_mode != "auto":
-        return config.record_mode, config.sources["record_mode"]
+        return config.record_mode, source
+    auto = "auto" if source == "default" else f"auto ({source})"
     if (config.cassette_dir / AUTH_CASSETTE).exists():
-        return "none", "auto: cassette found"
+        return "none", f"{auto}: cassette found"
     if config.credentials is not None:
-        return "live", "auto: credentials found"
-    return "live", "auto: no cassette, no credentials: Radix tests will be skipped"
+        return "live", f"{auto}: credentials found"
+    return "live", f"{auto}: no cassette, no credentials: Radix tests will be skipped"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -171,12 +174,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     c = run.config
     client_id = f"{c.client_id[:8]}…" if c.client_id else "unset"
     flag = {True: "on", False: "off"}
+    key = "unset" if not c.client_secret else f"from {c.secret_path}" if c.secret_path else "set"
     return [
         f"radix: mode={run.mode} ({run.mode_reason}) base_url={c.base_url} "
         f"({c.sources['base_url']}) api_version={c.api_version} ({c.sources['api_version']}) "
         f"client_id={client_id} ({c.sources['client_id']})",
-        f"radix: api_key={'set' if c.client_secret else 'unset'} "
-        f"({c.sources['client_secret']}) cassette_dir={c.cassette_dir} "
+        f"radix: api_key={key} ({c.sources['client_secret']}) cassette_dir={c.cassette_dir} "
         f"({c.sources['cassette_dir']}) timeout={c.timeout:g}s ({c.sources['timeout']}) "
         + " ".join(
             f"{name}={flag[getattr(c, name)]} ({c.sources[name]})"

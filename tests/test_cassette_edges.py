@@ -151,3 +151,13 @@ def test_a_test_whose_teardown_fails_does_not_save_its_cassette(
         ["radix: 1 authentication request, 0 cassettes replayed, 0 recorded, 1 not saved*"]
     )
     assert not (cassette_dir(pytester) / "test_api").exists()
+
+
+def test_the_header_says_where_an_explicit_auto_came_from(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RADIX_RECORD_MODE", "auto")
+    pytester.makepyfile(test_api=SUITE)
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["radix: mode=live (auto (env): credentials found) *"])

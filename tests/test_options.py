@@ -579,7 +579,7 @@ def test_secret_file_is_stripped_and_used(
     assert fake_radix.auth_count == 1
     (auth,) = fake_radix.requests_to("/auth")
     assert auth.json()["client_secret"] == fake_radix.client_secret
-    result.stdout.fnmatch_lines([f"radix: api_key=set ({level}) *"])
+    result.stdout.fnmatch_lines([f"radix: api_key=from {secret_file} ({level}) *"])
 
 
 def test_secret_file_on_command_line_beats_env_secret(
