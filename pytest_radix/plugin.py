@@ -78,6 +78,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("radix_client_secret", "Refused: set RADIX_CLIENT_SECRET instead.", default=None)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(args: list[str]) -> None:
+    """Refuse the API key on the command line (or in PYTEST_ADDOPTS and addopts) before
+    pytest's own argument errors could echo it, abbreviations and ``-x`` values included."""
+    for arg in args:
+        if arg.startswith("--radix-client-sec") and not arg.startswith("--radix-client-secret-f"):
+            raise pytest.UsageError(
+                "--radix-client-secret: "
+                + _REFUSAL.format(what="an option", where="the process list and shell history")
+            )
+
+
 def _resolve(config: pytest.Config) -> RadixConfig:
     if config.getoption(_REFUSED) is not None:
         setattr(config.option, _REFUSED, "")  # drop this copy of the value (argv keeps its own)

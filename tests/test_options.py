@@ -719,3 +719,21 @@ def test_help_lists_options_with_env_and_ini_names(pytester: pytest.Pytester) ->
         assert "--no-" + flag(name).removeprefix("--") in text
     # the refused option is not advertised
     assert not re.search(r"--radix-client-secret(?!-file)", text)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--radix-client-secret", "-SECRETDASH1234"],
+        ["--radix-client-sec=SECRETABBR1234"],
+        ["--radix-client-secre", "SECRETABBR5678"],
+    ],
+)
+def test_the_key_is_refused_without_echo_even_abbreviated_or_dash_led(
+    pytester: pytest.Pytester, args: list[str]
+) -> None:
+    result = run(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    text = output(result)
+    assert "RADIX_CLIENT_SECRET" in text
+    assert "SECRET" + args[-1].split("SECRET")[-1] not in text
