@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_radix.errors import RadixError, RadixTransportError
+from pytest_radix.errors import RadixAuthError, RadixError, RadixTransportError
 from pytest_radix.files import atomic_write
 from pytest_radix.token import RadixToken
 
@@ -92,6 +92,25 @@ class TokenFile:
         }
         atomic_write(self.path, json.dumps(document), private=True)
 
+    @property
+    def _refusal_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".refused")
+
+    def remember_refusal(self, error: RadixAuthError) -> None:
+        """Keep a refusal of the credentials for the other workers of the run (hand-over
+        files only: the token cache must not remember a refusal into the next run)."""
+        if self.source == "shared":
+            document = {"status": error.status, "message": str(error)}
+            atomic_write(self._refusal_path, json.dumps(document), private=True)
+
+    def refusal(self) -> RadixAuthError | None:
+        """The refusal another worker met, if any."""
+        try:
+            document: Any = json.loads(self._refusal_path.read_text(encoding="utf-8"))
+            return RadixAuthError(str(document["message"]), status=document.get("status"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def remove(self) -> None:
         """Delete the stored token."""
         with contextlib.suppress(FileNotFoundError):
@@ -143,7 +162,15 @@ class SharedTokenSource:
                         if other is not store:
                             other.save(token)
                     return token
-            token = self._fetch()
+            first = self.stores[0]
+            refused = first.refusal()
+            if refused is not None:  # another worker's credentials were refused: same ones
+                raise refused
+            try:
+                token = self._fetch()
+            except RadixAuthError as error:
+                first.remember_refusal(error)
+                raise
             for store in self.stores:
                 try:
                     store.save(token)

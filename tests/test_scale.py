@@ -318,3 +318,16 @@ def test_a_cassette_shared_by_tests_on_several_workers_holds_all_their_requests(
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         os.environ.pop(name)
     pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2").assert_outcomes(passed=8)
+
+
+def test_refused_credentials_cost_one_request_for_all_workers(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RADIX_CLIENT_SECRET", "sk_wrong-key-0123456789")
+    pytester.makepyfile(SUITE.format(count=8))
+    result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == 8, outcomes
+    assert radix_env.auth_count == 1
+    assert "sk_wrong-key-0123456789" not in "\n".join(result.outlines + result.errlines)
+    result.stdout.fnmatch_lines(["*RadixAuthError*401*"])
