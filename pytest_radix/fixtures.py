@@ -32,18 +32,20 @@ __all__ = [
 
 
 @pytest.fixture(scope="session")
-def radix_config(pytestconfig: pytest.Config) -> RadixConfig:
+def radix_config(request: pytest.FixtureRequest) -> RadixConfig:
     """The resolved pytest-radix settings, each with its source (``.sources``)."""
-    return pytestconfig.stash[RUN].config
+    return request.config.stash[RUN].config
 
 
 @pytest.fixture(scope="session")
-def radix_credentials(pytestconfig: pytest.Config, radix_config: RadixConfig) -> RadixCredentials:
+def radix_credentials(
+    request: pytest.FixtureRequest, radix_config: RadixConfig
+) -> RadixCredentials:
     """``RadixCredentials``; in replay, the recorded client id and a placeholder key.
 
     Missing credentials skip the test (an error with ``--radix-require-credentials``).
     """
-    recorder = pytestconfig.stash[RUN].recorder
+    recorder = request.config.stash[RUN].recorder
     credentials = radix_config.credentials
     if recorder is not None and (
         recorder.mode == "none" or (credentials is None and recorder.can_replay_auth())
@@ -59,13 +61,13 @@ def radix_credentials(pytestconfig: pytest.Config, radix_config: RadixConfig) ->
 
 @pytest.fixture(scope="session")
 def radix_auth(
-    pytestconfig: pytest.Config, radix_config: RadixConfig, radix_credentials: RadixCredentials
+    request: pytest.FixtureRequest, radix_config: RadixConfig, radix_credentials: RadixCredentials
 ) -> Generator[RadixAuth, None, None]:
     """The run's ``RadixAuth``: one token for the whole run (and its xdist workers), renewed
     when due; replayed from ``radix_auth.yaml`` when the cassettes allow."""
     from pytest_radix.auth import RadixAuth
 
-    run = pytestconfig.stash[RUN]
+    run = request.config.stash[RUN]
     fetch, discard = run.token_source(radix_credentials)
     auth = RadixAuth(
         radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
