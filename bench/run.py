@@ -76,6 +76,22 @@ def test_export(session, i):
     assert session.get(os.environ["BENCH_URL"] + "/export").status_code == 200
 """
 
+# Like-for-like with radix_session: a fresh session per test (clean headers and cookies)
+# that shares the authenticated session's token and connection pool.
+FRESH_CONFTEST = (
+    HANDWRITTEN_CONFTEST
+    + """
+@pytest.fixture
+def fresh(session):
+    http = requests.Session()
+    http.headers.update(session.headers)
+    http.adapters = session.adapters
+    yield http
+"""
+)
+
+FRESH = HANDWRITTEN.replace("(session, i)", "(fresh, i)").replace("session.get", "fresh.get")
+
 # pytest-recording made truly offline: the authentication must be inside every cassette, so
 # each test authenticates in its own session (its README's vcr_config for the filters).
 RECORDING_CONFTEST = (
@@ -206,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     n, m = options.tests, options.modules
     write_suite(root / "floor", FLOOR, n, m)
     write_suite(root / "handwritten", HANDWRITTEN, n, m, HANDWRITTEN_CONFTEST)
+    write_suite(root / "fresh", FRESH, n, m, FRESH_CONFTEST)
     write_suite(root / "recording", RECORDING, n, m, RECORDING_CONFTEST)
     write_suite(root / "radix", RADIX, n, m)
     write_suite(root / "radix_replay", RADIX, n, m)
@@ -223,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         Contender(
             "hand-written session fixture, live",
             root / "handwritten",
+            no_radix + no_recording,
+            {**base_env, **credentials},
+        ),
+        Contender(
+            "hand-written, fresh session per test (shared pool), live",
+            root / "fresh",
             no_radix + no_recording,
             {**base_env, **credentials},
         ),
@@ -318,8 +341,8 @@ def report(
             f"| {auths} |"
         )
     installed, disabled = median(collect[0]), median(collect[1])
-    recording, replay = median(contenders[2]), median(contenders[4])
-    live = median(contenders[3])
+    fresh, recording = median(contenders[2]), median(contenders[3])
+    live, replay = median(contenders[4]), median(contenders[5])
     lines += [
         "",
         "| check | value | target |",
@@ -329,6 +352,8 @@ def report(
         f"| pytest-radix replay, ms per test over the floor | "
         f"{(replay - floor) * 1000 / options.tests:.2f} | ≤ 1.00 |",
         f"| pytest-radix live ÷ hand-written fixture | {live / handwritten:.2f} | ≤ 1.05 |",
+        f"| pytest-radix live ÷ hand-written, fresh session per test | {live / fresh:.2f} "
+        "| (like for like) |",
         f"| `pytest --co` installed ÷ disabled (`-p no:radix`) | {installed / disabled:.3f} "
         f"| ≤ 1.05 ({installed:.2f} s vs {disabled:.2f} s) |",
         f"| `import pytest_radix.plugin` (pytest already imported) | "
