@@ -67,3 +67,17 @@ def escaped_forms(secret: str) -> set[str]:
         html.escape(secret, quote=False),
     }
     return forms | {repr(form)[1:-1] for form in list(forms)}
+
+
+EXPORT_FIELDS = frozenset(
+    {
+        "propertyId",
+        "organizationId",
+        "subjectAverage",
+        "compsAverage",
+        "subjectAverageByUnitType",
+        "compsAverageByUnitType",
+        "createdAt",
+    }
+)
+"""The fields SPEC lists for an ``/export`` record."""

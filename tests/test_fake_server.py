@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import jwt
 import pytest
 import requests
+from helpers import EXPORT_FIELDS
 
 from pytest_radix.testing import (
     AUTH_SHAPES,
@@ -275,15 +276,7 @@ def test_export_returns_records(server: FakeRadixServer) -> None:
     assert records == benchmark_records(3)
     assert len({r["propertyId"] for r in records}) == 3
     for record in records:
-        assert set(record) == {
-            "propertyId",
-            "organizationId",
-            "subjectAverage",
-            "compsAverage",
-            "subjectAverageByUnitType",
-            "compsAverageByUnitType",
-            "createdAt",
-        }
+        assert set(record) == EXPORT_FIELDS
         assert HEX24.fullmatch(record["propertyId"])
         assert HEX24.fullmatch(record["organizationId"])
         assert isinstance(record["subjectAverage"], float)
