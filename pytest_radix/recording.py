@@ -184,9 +184,7 @@ class Recorder:
     def fetch(self, credentials: RadixCredentials) -> RadixToken:
         """A token: replayed from ``radix_auth.yaml``, or live (and recorded) when needed."""
         with self._lock:
-            if not self.live and self.can_replay_auth():
-                return self._replayed_token(credentials)
-            if self.mode == "none":
+            if self.mode == "none" or (not self.live and self.can_replay_auth()):
                 return self._replayed_token(credentials)
             token = self.shared.fetch() if self.shared else self.live_token(credentials)
             self.live = True

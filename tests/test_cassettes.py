@@ -108,6 +108,18 @@ def summary(auth: int, replayed: int, recorded: int) -> str:
     )
 
 
+def add_unrecorded_test(pytester: pytest.Pytester) -> None:
+    """A test whose request (``GET /export?fresh=1``) no cassette holds."""
+    pytester.makepyfile(
+        **{
+            "tests/test_new": """
+            def test_not_recorded(radix_session):
+                radix_session.get("/export", params={"fresh": "1"})
+            """
+        }
+    )
+
+
 def record(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """Record the inner suite with ``--radix-record-mode=once`` (RADIX_* set by ``radix_env``)."""
     result = run(pytester, "--radix-record-mode=once", *args)
@@ -198,14 +210,7 @@ def test_none_mode_names_an_unrecorded_test_cassette_and_how_to_record_it(
     record(pytester).assert_outcomes(passed=3)
     radix_env.stop()
     forget_credentials(monkeypatch)
-    pytester.makepyfile(
-        **{
-            "tests/test_new": """
-            def test_not_recorded(radix_session):
-                radix_session.get("/export", params={"fresh": "1"})
-            """
-        }
-    )
+    add_unrecorded_test(pytester)
     before = snapshot(cassette_dir(pytester))
     result = run(pytester, "--radix-record-mode=none")
     result.assert_outcomes(passed=3, failed=1)
@@ -347,14 +352,7 @@ def test_recording_a_missing_cassette_without_credentials_says_they_are_needed(
     make_suite(pytester)
     record(pytester).assert_outcomes(passed=3)
     forget_credentials(monkeypatch, base_url=radix_env.url)
-    pytester.makepyfile(
-        **{
-            "tests/test_new": """
-            def test_not_recorded(radix_session):
-                radix_session.get("/export", params={"fresh": "1"})
-            """
-        }
-    )
+    add_unrecorded_test(pytester)
     before = snapshot(cassette_dir(pytester))
     result = run(pytester, "--radix-record-mode=once")
     result.assert_outcomes(passed=3, failed=1)
