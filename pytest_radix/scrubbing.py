@@ -78,14 +78,22 @@ def _unsigned(match: re.Match[str]) -> str:
 
 
 def scrub_bytes(data: bytes) -> bytes:
-    """:func:`scrub_text` for a body: text when it is UTF-8, else byte by byte."""
+    """:func:`scrub_text` for a body: as text when it is UTF-8, else with the same patterns
+    on the bytes."""
     try:
         return scrub_text(data.decode("utf-8")).encode("utf-8")
     except UnicodeDecodeError:
-        for secret in _secrets():
-            for form, replacement in _replacements(secret):
-                data = data.replace(form.encode("utf-8"), replacement.encode("utf-8"))
+        for pattern, replacement in _byte_scrubbers(known_secrets()):
+            data = pattern.sub(replacement, data)
         return data
+
+
+@functools.lru_cache(maxsize=8)
+def _byte_scrubbers(secrets: frozenset[str]) -> tuple[tuple[re.Pattern[bytes], bytes], ...]:
+    return tuple(
+        (re.compile(pattern.pattern.encode("utf-8"), re.IGNORECASE), replacement.encode("utf-8"))
+        for pattern, replacement in _scrubbers(secrets)
+    )
 
 
 TOKEN_FIELDS = frozenset(
