@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 from requests.adapters import BaseAdapter
-from requests.cookies import extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPResponse
@@ -68,17 +67,33 @@ Filter = Callable[[Any], Any]
 class _Persister:
     """vcrpy's persister interface (loading only) over :func:`load_cassette_file`."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.metadata: dict[str, Any] = {}
         self.found = False
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> tuple[list[Any], ...]:
         try:
-            interactions, self.metadata = load_cassette_file(Path(cassette_path))
+            interactions, self.metadata = load_cassette_file(self.path)
         except _Missing:
             raise CassetteNotFoundError() from None
         self.found = True
         return [i[0] for i in interactions], [i[1] for i in interactions]
+
+
+class _VcrCassette(Cassette):  # type: ignore[misc]
+    """vcrpy's ``Cassette``, taking the interactions it loads as they are: they were scrubbed
+    when saved and nothing else holds them, so they are neither filtered nor copied again."""
+
+    reading = True
+    """Whether ``append`` is still being called by the load (set to ``False`` after it)."""
+
+    def append(self, request: Request, response: dict[str, Any]) -> None:
+        """Add an interaction: as read while loading, else through vcrpy's filters."""
+        if self.reading:
+            self.data.append((request, response))
+        else:
+            super().append(request, response)
 
 
 class _Missing(RadixCassetteError):
@@ -308,7 +323,6 @@ class RadixCassette:
         self._recorded_this_run = recorded_this_run
         self._request_filter = _chain(before_record_request, scrub_request)
         self._response_filter = _chain(before_record_response, scrub_response)
-        self._loading = False
         self._last: tuple[Any, Any] = (None, None)
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
@@ -335,25 +349,22 @@ class RadixCassette:
     def _load(self) -> Cassette:
         if self._cassette is not None:
             return self._cassette
-        persister = _Persister()
+        persister = _Persister(self.path)
         options: dict[str, Any] = {
             "path": str(self.path),
             "match_on": MATCH_ON,
             "before_record_request": self._filter_request,
-            "before_record_response": self._filter_response,
+            "before_record_response": self._response_filter,
             "allow_playback_repeats": self._repeats,
             "persister": persister,
             "serializer": yamlserializer,
         }
         if self.mode == "all":
-            cassette = Cassette(record_mode="all", **options)
+            cassette = _VcrCassette(record_mode="all", **options)
         else:
-            self._loading = True
-            try:
-                cassette = Cassette.load(record_mode=self.mode, **options)
-            finally:
-                self._loading = False
+            cassette = _VcrCassette.load(record_mode=self.mode, **options)
             self.existed = persister.found
+        cassette.reading = False
         recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
         if recorded_version and recorded_version != self.api_version:
             raise RadixCassetteError(
@@ -367,9 +378,8 @@ class RadixCassette:
         return cassette
 
     def _filter_request(self, request: Any) -> Any:
-        """Scrub a request before it is matched or recorded (once per request object; loaded
-        interactions were scrubbed when saved)."""
-        if self._loading or getattr(request, "_radix_scrubbed", False):
+        """Scrub a request before it is matched or recorded (once per request object)."""
+        if getattr(request, "_radix_scrubbed", False):
             return request
         last, scrubbed = self._last
         if last is request:
@@ -379,9 +389,6 @@ class RadixCassette:
             scrubbed._radix_scrubbed = True
         self._last = (request, scrubbed)
         return scrubbed
-
-    def _filter_response(self, response: Any) -> Any:
-        return response if self._loading else self._response_filter(response)
 
     @property
     def replay_only(self) -> bool:
@@ -580,8 +587,7 @@ class CassetteAdapter(BaseAdapter):
         response.url = request.url or ""
         response.request = request
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
-        extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
-        return response
+        return response  # no cookies: Set-Cookie is never recorded
 
     def close(self) -> None:
         """Nothing to close: the live adapter belongs to whoever passed it in."""

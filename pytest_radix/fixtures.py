@@ -32,20 +32,18 @@ __all__ = [
 
 
 @pytest.fixture(scope="session")
-def radix_config(request: pytest.FixtureRequest) -> RadixConfig:
+def radix_config(pytestconfig: pytest.Config) -> RadixConfig:
     """The resolved pytest-radix settings, each with its source (``.sources``)."""
-    return request.config.stash[RUN].config
+    return pytestconfig.stash[RUN].config
 
 
 @pytest.fixture(scope="session")
-def radix_credentials(
-    request: pytest.FixtureRequest, radix_config: RadixConfig
-) -> RadixCredentials:
+def radix_credentials(pytestconfig: pytest.Config, radix_config: RadixConfig) -> RadixCredentials:
     """``RadixCredentials``; in replay, the recorded client id and a placeholder key.
 
     Missing credentials skip the test (an error with ``--radix-require-credentials``).
     """
-    recorder = request.config.stash[RUN].recorder
+    recorder = pytestconfig.stash[RUN].recorder
     credentials = radix_config.credentials
     if recorder is not None and (
         recorder.mode == "none" or (credentials is None and recorder.can_replay_auth())
@@ -61,13 +59,13 @@ def radix_credentials(
 
 @pytest.fixture(scope="session")
 def radix_auth(
-    request: pytest.FixtureRequest, radix_config: RadixConfig, radix_credentials: RadixCredentials
+    pytestconfig: pytest.Config, radix_config: RadixConfig, radix_credentials: RadixCredentials
 ) -> Generator[RadixAuth, None, None]:
     """The run's ``RadixAuth``: one token for the whole run (and its xdist workers), renewed
     when due; replayed from ``radix_auth.yaml`` when the cassettes allow."""
     from pytest_radix.auth import RadixAuth
 
-    run = request.config.stash[RUN]
+    run = pytestconfig.stash[RUN]
     fetch, discard = run.token_source(radix_credentials)
     auth = RadixAuth(
         radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
@@ -136,12 +134,15 @@ class RadixSessionFactory:
 
 @pytest.fixture(scope="session")
 def radix_session_factory(
-    request: pytest.FixtureRequest, radix_auth: RadixAuth, radix_config: RadixConfig
+    pytestconfig: pytest.Config,
+    radix_auth: RadixAuth,
+    radix_config: RadixConfig,
+    radix_vcr_config: dict[str, Any],
 ) -> Generator[RadixSessionFactory, None, None]:
     """``radix_session_factory()`` makes a ``RadixSession`` for fixtures of wider scope."""
-    recorder = request.config.stash[RUN].recorder
-    if recorder is not None:  # only then are the filters of radix_vcr_config needed
-        recorder.vcr_config = request.getfixturevalue("radix_vcr_config")
+    recorder = pytestconfig.stash[RUN].recorder
+    if recorder is not None:
+        recorder.vcr_config = radix_vcr_config
     factory = RadixSessionFactory(radix_auth, radix_config, recorder)
     yield factory
     factory.close()
