@@ -200,6 +200,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Collection skips the cassette directory (thousands of YAML files, no tests), unless a
+    Python file is somewhere in it."""
+    run = config.stash.get(RUN, None)
+    if run is None or collection_path != run.config.cassette_dir:
+        return None
+    return None if _holds_python(collection_path) else True
+
+
+def _holds_python(directory: Path) -> bool:
+    return any(name.endswith(".py") for _, _, files in os.walk(directory) for name in files)
+
+
 def pytest_collection_modifyitems(items: Sequence[pytest.Item]) -> None:
     """Mark every test that uses a Radix fixture with ``radix``."""
     for item in items:

@@ -155,6 +155,34 @@ def test_record_once_then_replay_without_credentials_or_server(
     assert snapshot(directory) == before, "replay must not rewrite any cassette"
 
 
+DOCTEST = ">>> 1 + 1\n2\n"
+"""A text file pytest collects as one doctest item with ``--doctest-glob=*.txt``."""
+
+
+def test_collection_skips_the_cassette_directory(pytester: pytest.Pytester) -> None:
+    make_suite(pytester)
+    (cassette_dir(pytester) / "notes").mkdir(parents=True)
+    (cassette_dir(pytester) / "notes" / "example.txt").write_text(DOCTEST, encoding="utf-8")
+    (pytester.path / "tests" / "guide.txt").write_text(DOCTEST, encoding="utf-8")
+
+    collected = run(pytester, "--co", "-q", "--doctest-glob=*.txt")
+    assert "tests/guide.txt::guide.txt" in collected.outlines, output(collected)
+    assert not [line for line in collected.outlines if "example.txt" in line], output(collected)
+    without_plugin = run(pytester, "--co", "-q", "--doctest-glob=*.txt", "-p", "no:radix")
+    assert "tests/cassettes/notes/example.txt::example.txt" in without_plugin.outlines
+
+
+def test_collection_keeps_a_cassette_directory_that_holds_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    make_suite(pytester)
+    pytester.makepyfile(**{"tests/deeper/test_more": "def test_more():\n    pass\n"})
+    for directory in ("tests", "."):
+        collected = run(pytester, "--co", "-q", f"--radix-cassette-dir={directory}")
+        assert "tests/deeper/test_more.py::test_more" in collected.outlines, output(collected)
+        assert "tests/test_api.py::test_export" in collected.outlines, output(collected)
+
+
 def test_replay_under_another_base_url(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
