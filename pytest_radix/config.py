@@ -7,7 +7,6 @@ One precedence for all: command line > environment > ini (``-o`` counts as ini) 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,8 +224,7 @@ def resolve(
     cassettes = parsed["cassette_dir"]
     if cassettes.value is None:
         cassettes = Setting(Path("tests") / "cassettes", "default")
-    directory = Path(os.path.normpath(base[cassettes.source] / cassettes.value))
-    parsed["cassette_dir"] = Setting(directory, cassettes.source)
+    parsed["cassette_dir"] = Setting(base[cassettes.source] / cassettes.value, cassettes.source)
     url = parsed["base_url"]
     label = _label(_BY_NAME["base_url"], url.source, url.value)
     checked = check_base_url(url.value, allow_http=parsed["allow_http"].value, label=label)

@@ -59,13 +59,15 @@ def radix_credentials(pytestconfig: pytest.Config, radix_config: RadixConfig) ->
 
 @pytest.fixture(scope="session")
 def radix_auth(
-    pytestconfig: pytest.Config, radix_config: RadixConfig, radix_credentials: RadixCredentials
+    request: pytest.FixtureRequest, radix_config: RadixConfig, radix_credentials: RadixCredentials
 ) -> Generator[RadixAuth, None, None]:
     """The run's ``RadixAuth``: one token for the whole run (and its xdist workers), renewed
     when due; replayed from ``radix_auth.yaml`` when the cassettes allow."""
     from pytest_radix.auth import RadixAuth
 
-    run = pytestconfig.stash[RUN]
+    run = request.config.stash[RUN]
+    if run.recorder is not None:  # the user's filters, before anything is recorded
+        run.recorder.vcr_config = request.getfixturevalue("radix_vcr_config")
     fetch, discard = run.token_source(radix_credentials)
     auth = RadixAuth(
         radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
@@ -134,16 +136,10 @@ class RadixSessionFactory:
 
 @pytest.fixture(scope="session")
 def radix_session_factory(
-    pytestconfig: pytest.Config,
-    radix_auth: RadixAuth,
-    radix_config: RadixConfig,
-    radix_vcr_config: dict[str, Any],
+    pytestconfig: pytest.Config, radix_auth: RadixAuth, radix_config: RadixConfig
 ) -> Generator[RadixSessionFactory, None, None]:
     """``radix_session_factory()`` makes a ``RadixSession`` for fixtures of wider scope."""
-    recorder = pytestconfig.stash[RUN].recorder
-    if recorder is not None:
-        recorder.vcr_config = radix_vcr_config
-    factory = RadixSessionFactory(radix_auth, radix_config, recorder)
+    factory = RadixSessionFactory(radix_auth, radix_config, pytestconfig.stash[RUN].recorder)
     yield factory
     factory.close()
 

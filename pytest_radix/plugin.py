@@ -201,16 +201,25 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Collection skips the cassette directory (thousands of YAML files, no tests), unless a
-    Python file is somewhere in it."""
+    """Collection skips the cassette directory (thousands of YAML files, no tests), unless it
+    may hold Python files."""
     run = config.stash.get(RUN, None)
-    if run is None or collection_path != run.config.cassette_dir:
+    if run is None or collection_path.name != run.config.cassette_dir.name:
         return None
-    return None if _holds_python(collection_path) else True
+    if collection_path.resolve() != run.config.cassette_dir.resolve():
+        return None
+    return None if _may_hold_python(collection_path) else True
 
 
-def _holds_python(directory: Path) -> bool:
-    return any(name.endswith(".py") for _, _, files in os.walk(directory) for name in files)
+def _may_hold_python(directory: Path) -> bool:
+    """Whether a ``.py`` file is under ``directory``, or a symlinked directory that may hold
+    one (pytest follows those; a walk that followed them could loop)."""
+    for root, directories, files in os.walk(directory):
+        if any(name.endswith(".py") for name in files):
+            return True
+        if any(os.path.islink(os.path.join(root, name)) for name in directories):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(items: Sequence[pytest.Item]) -> None:

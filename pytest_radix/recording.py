@@ -430,8 +430,14 @@ class CassettePlugin:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        """Hook vcrpy's patching in only when a test asks for it."""
-        if any(item.get_closest_marker("radix_vcr") for item in items):
+        """Hook vcrpy's patching in only when a test asks for it; such a test gets
+        ``radix_vcr_config`` (its filters apply even when no Radix fixture set them)."""
+        marked = [item for item in items if item.get_closest_marker("radix_vcr")]
+        for item in marked:
+            names = getattr(item, "fixturenames", None)
+            if names is not None and "radix_vcr_config" not in names:
+                names.append("radix_vcr_config")
+        if marked:
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
 
     @pytest.hookimpl(tryfirst=True)
@@ -500,6 +506,9 @@ class VcrPatching:
             return (yield)
         from vcr.patch import CassettePatcherBuilder
 
+        filters = getattr(item, "funcargs", {}).get("radix_vcr_config")
+        if filters is not None:
+            self.recorder.vcr_config = filters
         cassette = self.recorder.item_cassette(item)
         with contextlib.ExitStack() as patches:
             for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():

@@ -183,6 +183,41 @@ def test_collection_keeps_a_cassette_directory_that_holds_tests(
         assert "tests/test_api.py::test_export" in collected.outlines, output(collected)
 
 
+def test_collection_keeps_tests_behind_a_symlink_in_the_cassette_directory(
+    pytester: pytest.Pytester,
+) -> None:
+    make_suite(pytester)
+    pytester.makepyfile(**{"shared/test_shared": "def test_shared():\n    pass\n"})
+    cassette_dir(pytester).mkdir(parents=True)
+    (cassette_dir(pytester) / "more").symlink_to(pytester.path / "shared")
+    collected = run(pytester, "--co", "-q", "--ignore=shared")
+    assert "tests/cassettes/more/test_shared.py::test_shared" in collected.outlines, output(
+        collected
+    )
+
+
+def test_a_cassette_dir_reached_through_a_symlink_is_the_same_directory(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = pytester.path / "real" / "project"
+    project.mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\nradix_cassette_dir = ../cassettes\n")
+    (project / "test_api.py").write_text(SUITE, encoding="utf-8")
+    (pytester.path / "elsewhere").mkdir()
+    (pytester.path / "elsewhere" / "link").symlink_to(project)
+    monkeypatch.chdir(project)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=3)
+    assert (pytester.path / "real" / "cassettes" / "radix_auth.yaml").is_file()
+
+    radix_env.stop()
+    forget_credentials(monkeypatch)
+    monkeypatch.chdir(pytester.path / "elsewhere")
+    replayed = run(pytester, "link")
+    replayed.assert_outcomes(passed=3)
+    replayed.stdout.fnmatch_lines(["radix: mode=none (auto: cassette found) *"])
+    assert not (pytester.path / "elsewhere" / "cassettes").exists()
+
+
 def test_replay_under_another_base_url(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -310,6 +310,58 @@ def test_radix_vcr_config_filters_are_added(
     run(pytester).assert_outcomes(passed=1)
 
 
+def test_a_radix_vcr_test_without_radix_fixtures_gets_the_filters_too(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTHER_URL", radix_env.url)
+    make_suite(
+        pytester,
+        """
+        import os
+
+        import pytest
+        import requests
+
+        @pytest.mark.radix_vcr
+        def test_other_client_only():
+            headers = {"X-Private": "private-header-value"}
+            requests.get(os.environ["OTHER_URL"] + "/export", headers=headers)
+        """,
+        conftest="""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def radix_vcr_config():
+            return {"filter_headers": ["X-Private"]}
+        """,
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    path = cassette_dir(pytester) / "tests" / "test_api" / "test_other_client_only.yaml"
+    assert "/export" in path.read_text("utf-8")
+    assert "private-header-value" not in path.read_text("utf-8")
+
+
+def test_a_narrower_radix_vcr_config_does_not_break_live_runs(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(
+        pytester,
+        """
+        def test_live(radix_session):
+            assert radix_session.get("/export").status_code == 200
+        """,
+        conftest="""
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def radix_vcr_config():
+            return {"filter_headers": ["X-Private"]}
+        """,
+    )
+    run(pytester, "--radix-record-mode=live").assert_outcomes(passed=1)
+    assert not cassette_dir(pytester).exists()
+
+
 USER_UNDOES_SCRUBBING = """
 import os
 
