@@ -152,7 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_radix.sharing import TokenFile
 
         run.handover = TokenFile(handover / "token.json")
-    elif config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
+    elif _distributes(config):
         controller = ControllerHooks(run)
         run.cleanups.append(controller.remove)
         config.pluginmanager.register(controller, "radix-xdist")
@@ -161,6 +161,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
         run.recorder = Recorder(settings, mode, Path(config.rootpath), handover)
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
+
+
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this process is an xdist controller with workers (``-n N`` or ``--tx``)."""
+    option = config.option
+    return bool(
+        config.pluginmanager.hasplugin("xdist")
+        and getattr(option, "dist", "no") != "no"
+        and getattr(option, "tx", None)
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

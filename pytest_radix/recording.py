@@ -145,7 +145,6 @@ class Recorder:
         self.item_cassettes: dict[str, RadixCassette] = {}
         self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
         self.recorded_paths: set[Path] = set()  # cassettes written in this run
-        self.rewriting: set[Path] = set()  # cassettes this process rewrites (mode all)
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = 0
         self.live = mode == "all"
@@ -259,14 +258,12 @@ class Recorder:
         )
 
     def _mode_for(self, path: Path) -> str:
-        """The mode for one cassette: one that this run already recorded (shared by several
-        tests, or xdist workers) is appended to in ``once`` and ``all``, not replayed only or
-        replaced again."""
+        """The mode for one cassette: one that this run already wrote (shared by several tests,
+        or xdist workers) is appended to in ``once`` and ``all``, not replayed only or replaced
+        again. Until then, ``all`` records from nothing: no interaction older than the run is
+        ever loaded, even when an earlier user of the cassette failed and left the old file."""
         if self.mode in ("once", "all") and self._recorded_this_run(path):
             return "new_episodes"
-        if self.mode == "all" and (path in self.rewriting or not self._first_to("rewrite", path)):
-            return "new_episodes"
-        self.rewriting.add(path)
         return self.mode
 
     def _marker(self, kind: str, path: Path) -> Path | None:

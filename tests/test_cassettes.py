@@ -605,6 +605,34 @@ def test_all_rewrites_a_shared_cassette_once_and_keeps_every_test_in_it(
     assert sorted(u.rsplit("=", 1)[1] for u in uris(path)) == ["one-new", "two-new"]
 
 
+def test_all_never_replays_the_old_file_when_an_earlier_test_failed(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(
+        pytester,
+        """
+        import os
+
+        import pytest
+
+        @pytest.mark.radix_cassette("shared")
+        @pytest.mark.parametrize("n", range(4))
+        def test_shared(radix_session, n):
+            assert radix_session.get("/export", params={"n": str(n)}).ok
+            assert not (n == 0 and os.environ.get("FAIL_FIRST"))
+        """,
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=4)
+    monkeypatch.setenv("FAIL_FIRST", "1")
+    before = len(radix_env.requests_to("/export"))
+    rerecorded = run(pytester, "--radix-record-mode=all")
+    rerecorded.assert_outcomes(passed=3, failed=1)
+    assert len(radix_env.requests_to("/export")) - before == 4, "nothing may be replayed"
+    rerecorded.stdout.fnmatch_lines(["radix: 1 authentication request, 0 cassettes replayed, *"])
+    path = cassette_dir(pytester) / "shared.yaml"
+    assert sorted(u.rsplit("=", 1)[1] for u in uris(path)) == ["1", "2", "3"]
+
+
 def test_a_parametrized_fixture_has_a_cassette_per_param(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

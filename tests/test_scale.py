@@ -79,6 +79,18 @@ def test_workers_share_one_authentication(
     assert not list(private_tmp.glob("pytest-radix-*")), "the hand-over directory was left behind"
 
 
+def test_workers_started_with_tx_share_one_authentication(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makepyfile(SUITE.format(count=12))
+    result = pytester.runpytest_subprocess(*INNER_ARGS, "--tx", "3*popen", "--dist", "load")
+    result.assert_outcomes(passed=12)
+    assert radix_env.auth_count == 1
+    result.stdout.fnmatch_lines(
+        ["radix: 1 authentication request, 0 cassettes replayed, 0 recorded"]
+    )
+
+
 def test_workers_share_renewals_too(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
@@ -300,14 +312,21 @@ def test_a_cassette_shared_by_tests_on_several_workers_holds_all_their_requests(
         """
         import pytest
 
+        import time
+
         @pytest.mark.radix_cassette("shared")
         @pytest.mark.parametrize("i", range(8))
         def test_export(radix_session, i):
             assert radix_session.get("/export", params={"i": i}).status_code == 200
+            time.sleep(0.2)  # both workers hold the cassette before either saves it
         """
     )
+    if mode == "all":  # an old file first: "all" must neither replay nor keep any of it
+        pytester.runpytest_subprocess(*INNER_ARGS, "--radix-record-mode=once")
+    before = len(radix_env.requests_to("/export"))
     result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2", f"--radix-record-mode={mode}")
     result.assert_outcomes(passed=8)
+    assert len(radix_env.requests_to("/export")) - before == 8
     shared = pytester.path / "tests" / "cassettes" / "shared.yaml"
     queries = sorted(
         i["request"]["uri"].rsplit("=", 1)[1]
