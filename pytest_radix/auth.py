@@ -21,7 +21,7 @@ from pytest_radix.errors import (
 )
 from pytest_radix.masking import mask
 from pytest_radix.token import RadixToken, read_auth_response
-from pytest_radix.transport import describe_failure, make_adapter
+from pytest_radix.transport import RetryAfterTooLong, describe_failure, make_adapter
 from pytest_radix.urls import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -82,6 +82,8 @@ def authenticate(
             timeout=timeout,
             allow_redirects=False,
         )
+    except RetryAfterTooLong as error:
+        raise RadixTransportError(f"POST {url} {error}") from None
     except RadixError:
         raise
     except requests.RequestException as error:

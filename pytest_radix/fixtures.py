@@ -68,7 +68,7 @@ def radix_auth(
     run = request.config.stash[RUN]
     if run.recorder is not None:  # the user's filters, before anything is recorded
         run.recorder.vcr_config = request.getfixturevalue("radix_vcr_config")
-    fetch, discard = run.token_source(radix_credentials)
+    fetch, discard = run.token_source(radix_credentials, radix_config)
     auth = RadixAuth(
         radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
     )

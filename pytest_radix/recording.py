@@ -180,16 +180,17 @@ class Recorder:
         """Whether ``radix_auth.yaml`` may be replayed in this mode."""
         return self.mode != "all" and self.auth_path.exists()
 
-    def fetch(self, credentials: RadixCredentials) -> RadixToken:
-        """A token: replayed from ``radix_auth.yaml``, or live (and recorded) when needed."""
+    def fetch(self, credentials: RadixCredentials, config: RadixConfig) -> RadixToken:
+        """A token for ``config``'s client settings: replayed from ``radix_auth.yaml``, or
+        live (and recorded) when needed."""
         with self._lock:
             if self.mode == "none" or (not self.live and self.can_replay_auth()):
-                return self._replayed_token(credentials)
-            token = self.shared.fetch() if self.shared else self.live_token(credentials)
+                return self._replayed_token(credentials, config)
+            token = self.shared.fetch() if self.shared else self.live_token(credentials, config)
             self.live = True
             return token
 
-    def _replayed_token(self, credentials: RadixCredentials) -> RadixToken:
+    def _replayed_token(self, credentials: RadixCredentials, config: RadixConfig) -> RadixToken:
         from pytest_radix.auth import auth_session, authenticate
         from pytest_radix.cassettes import CassetteAdapter
 
@@ -199,7 +200,7 @@ class Recorder:
         session = auth_session(CassetteAdapter(cassette, _no_live(cassette)))
         with session, warnings.catch_warnings():
             warnings.simplefilter("ignore", RadixWarning)  # replay ignores the recorded expiry
-            token = authenticate(credentials, **self.config.client_settings(), session=session)
+            token = authenticate(credentials, **config.client_settings(), session=session)
         return replace(token, lifetime=REPLAY_LIFETIME, source="replayed")
 
     def _missing_auth_cassette(self) -> RadixCassetteError:
@@ -208,8 +209,9 @@ class Recorder:
             f"replayed; record it with: {self.record_command()}"
         )
 
-    def live_token(self, credentials: RadixCredentials) -> RadixToken:
-        """Authenticate live, recording the exchange into ``radix_auth.yaml``."""
+    def live_token(self, credentials: RadixCredentials, config: RadixConfig) -> RadixToken:
+        """Authenticate live with ``config``'s client settings, recording the exchange into
+        ``radix_auth.yaml``."""
         from pytest_radix.auth import auth_session, authenticate
         from pytest_radix.cassettes import CassetteAdapter
         from pytest_radix.transport import make_adapter
@@ -222,7 +224,7 @@ class Recorder:
         cassette = self._cassette(self.auth_path, "all")
         live = make_adapter(retry_post=True, pool_maxsize=4)
         with auth_session(CassetteAdapter(cassette, live)) as session:
-            token = authenticate(credentials, **self.config.client_settings(), session=session)
+            token = authenticate(credentials, **config.client_settings(), session=session)
         live.close()
         cassette.save()
         return token

@@ -58,23 +58,24 @@ class RadixRun:
         return {name: local[name] + self.worker_counts.get(name, 0) for name in local}
 
     def token_source(
-        self, credentials: RadixCredentials
+        self, credentials: RadixCredentials, config: RadixConfig
     ) -> tuple[Callable[[], RadixToken], Callable[[str], None] | None]:
-        """How ``radix_auth`` gets tokens: replayed or live, shared with the other xdist
-        workers through the hand-over file, and (live mode, opt-in) through the token cache.
-        Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
+        """How ``radix_auth`` gets tokens for ``config``'s client settings (the ``radix_config``
+        fixture's, which a conftest may override): replayed or live, shared with the other
+        xdist workers through the hand-over file, and (live mode, opt-in) through the token
+        cache. Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
         from pytest_radix.auth import authenticate, needs_renewal
         from pytest_radix.sharing import SharedTokenSource, cache_file
 
-        config, recorder = self.config, self.recorder
+        recorder = self.recorder
         stores = [self.handover] if self.handover is not None else []
         if recorder is not None:  # cassettes: the token cache is not used while recording
             if stores:
-                record = functools.partial(recorder.live_token, credentials)
+                record = functools.partial(recorder.live_token, credentials, config)
                 recorder.shared = SharedTokenSource(record, stores, needs_renewal)
             shared = recorder.shared
             discard = shared.discard if shared is not None else None
-            return functools.partial(recorder.fetch, credentials), discard
+            return functools.partial(recorder.fetch, credentials, config), discard
 
         live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:

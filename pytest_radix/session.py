@@ -10,7 +10,7 @@ from requests.adapters import BaseAdapter
 
 from pytest_radix.auth import RadixAuth
 from pytest_radix.errors import RadixConfigError, RadixError, RadixTransportError
-from pytest_radix.transport import describe_failure, make_adapter
+from pytest_radix.transport import RetryAfterTooLong, describe_failure, make_adapter
 from pytest_radix.urls import check_base_url, join_url, origin_of
 
 __all__ = ["RadixSession"]
@@ -117,6 +117,8 @@ class RadixSession(requests.Session):
             kwargs["timeout"] = self.timeout
         try:
             return super().send(request, **kwargs)
+        except RetryAfterTooLong as error:
+            raise RadixTransportError(f"{request.method} {request.url} {error}") from None
         except RadixError:
             raise
         except requests.RequestException as error:

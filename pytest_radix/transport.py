@@ -15,6 +15,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "RETRIES",
     "RadixRetry",
+    "RetryAfterTooLong",
     "describe_failure",
     "make_adapter",
 ]
@@ -29,6 +30,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses retried (on ``/auth`` and idempotent requests)."""
 
 
+class RetryAfterTooLong(RadixTransportError):
+    """A ``Retry-After`` over :data:`MAX_RETRY_AFTER`; the sender adds the method and URL."""
+
+
 class RadixRetry(Retry):
     """urllib3's ``Retry``, refusing to sleep for a ``Retry-After`` over :data:`MAX_RETRY_AFTER`."""
 
@@ -36,9 +41,8 @@ class RadixRetry(Retry):
         """Sleep as ``Retry-After`` asks, or raise when it asks for too long."""
         wait = self.get_retry_after(response)
         if wait is not None and wait > MAX_RETRY_AFTER:
-            where = getattr(response, "url", None) or "the server"
-            raise RadixTransportError(
-                f"{where} answered {response.status} with Retry-After: "
+            raise RetryAfterTooLong(
+                f"answered {response.status} with Retry-After: "
                 f"{response.headers.get('Retry-After')} ({wait:.0f} s), longer than the "
                 f"{MAX_RETRY_AFTER:.0f} s pytest-radix waits; try again later"
             )

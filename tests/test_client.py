@@ -889,6 +889,7 @@ def test_429_with_a_long_retry_after_fails_at_once(
     assert time.monotonic() - started < GENEROUS
     assert "Retry-After" in str(info.value)
     assert retry_after in str(info.value)
+    assert f"GET {fake_radix.url}/export answered 429" in str(info.value)
     assert export_requests(fake_radix) == 2
     assert_no_secret(info.value, secret)
     busy = connections_in_use(fake_radix)
@@ -906,6 +907,7 @@ def test_auth_429_with_a_long_retry_after_fails_at_once(
         within(GENEROUS, lambda: authenticate(credentials, base_url=fake_radix.url, timeout=5.0))
     assert time.monotonic() - started < GENEROUS
     assert "Retry-After" in str(info.value)
+    assert f"POST {fake_radix.url}/auth answered 429" in str(info.value)
     assert fake_radix.auth_count == 1
     assert_no_secret(info.value, secret)
 

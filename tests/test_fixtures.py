@@ -442,6 +442,44 @@ def test_user_conftest_can_override_radix_credentials(
     result.stdout.fnmatch_lines([summary(1)])
 
 
+@pytest.mark.parametrize("token_cache", [False, True])
+def test_an_overridden_radix_config_is_where_the_key_goes(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    token_cache: bool,
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with FakeRadixServer(client_secret=radix_env.client_secret) as staging:
+        monkeypatch.setenv("STAGING_URL", staging.url)
+        pytester.makeconftest(
+            """
+            import dataclasses
+            import os
+
+            import pytest
+
+            @pytest.fixture(scope="session")
+            def radix_config(pytestconfig):
+                from pytest_radix.run import RUN
+
+                settings = pytestconfig.stash[RUN].config
+                return dataclasses.replace(settings, base_url=os.environ["STAGING_URL"])
+            """
+        )
+        pytester.makepyfile(
+            """
+            def test_export(radix_session):
+                assert radix_session.get("/export").status_code == 200
+            """
+        )
+        args = ["--radix-token-cache"] if token_cache else []
+        run(pytester, *args).assert_outcomes(passed=1)
+        assert [r.path for r in staging.requests] == ["/auth", "/export"]
+    assert radix_env.requests == [], "the key went to the base URL the override replaced"
+
+
 # ---------------------------------------------------------------------------------------------
 # Masked reprs
 
