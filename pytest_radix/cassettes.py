@@ -298,7 +298,8 @@ class RadixCassette:
     """One cassette file: what to replay, what to record, and when to save.
 
     ``mode`` is one of ``none``, ``once``, ``new_episodes`` and ``all``. The file is read on
-    first use, so a test that makes no request touches nothing.
+    first use, so a test that makes no request touches nothing. While ``paused()`` is true,
+    vcrpy's patching neither matches nor records anything here (the run's own ``/auth``).
     """
 
     def __init__(
@@ -311,6 +312,7 @@ class RadixCassette:
         record_command: str | Callable[[], str],
         repeats: bool = False,
         recorded_this_run: Callable[[], bool] = lambda: False,
+        paused: Callable[[], bool] | None = None,
         before_record_request: Filter | None = None,
         before_record_response: Filter | None = None,
     ) -> None:
@@ -321,6 +323,7 @@ class RadixCassette:
         self._record_command = record_command
         self._repeats = repeats
         self._recorded_this_run = recorded_this_run
+        self._paused = paused
         self._request_filter = _chain(before_record_request, scrub_request)
         self._response_filter = _chain(before_record_response, scrub_response)
         self._last: tuple[Any, Any] = (None, None)
@@ -378,7 +381,10 @@ class RadixCassette:
         return cassette
 
     def _filter_request(self, request: Any) -> Any:
-        """Scrub a request before it is matched or recorded (once per request object)."""
+        """Scrub a request before it is matched or recorded (once per request object); none
+        while ``paused()`` says so (vcrpy then neither matches nor records it)."""
+        if self._paused is not None and self._paused():
+            return None
         if getattr(request, "_radix_scrubbed", False):
             return request
         last, scrubbed = self._last

@@ -151,6 +151,7 @@ class Recorder:
         self.handover = handover
         self.shared: SharedTokenSource | None = None
         self._lock = threading.RLock()
+        self._thread = threading.local()  # .authenticating: this thread's live /auth is on
 
     # -- authentication ---------------------------------------------------------------------
 
@@ -223,8 +224,12 @@ class Recorder:
             )
         cassette = self._cassette(self.auth_path, "all")
         live = make_adapter(retry_post=True, pool_maxsize=4)
-        with auth_session(CassetteAdapter(cassette, live)) as session:
-            token = authenticate(credentials, **config.client_settings(), session=session)
+        self._thread.authenticating = True  # radix_vcr's patching must not record it again
+        try:
+            with auth_session(CassetteAdapter(cassette, live)) as session:
+                token = authenticate(credentials, **config.client_settings(), session=session)
+        finally:
+            self._thread.authenticating = False
         live.close()
         cassette.save()
         return token
@@ -255,9 +260,13 @@ class Recorder:
             ),
             repeats=repeats,
             recorded_this_run=functools.partial(self._recorded_this_run, path),
+            paused=None if path == self.auth_path else self._authenticating,
             before_record_request=_user_request_filter(user),
             before_record_response=user.get("before_record_response"),
         )
+
+    def _authenticating(self) -> bool:
+        return bool(getattr(self._thread, "authenticating", False))
 
     def _mode_for(self, path: Path) -> str:
         """The mode for one cassette: one that this run already wrote (shared by several tests,

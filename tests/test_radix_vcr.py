@@ -47,6 +47,10 @@ def test_other_clients_are_recorded_and_replayed_in_the_same_cassette(
     )
     assert queries == ["from=radix", "from=requests", "from=urllib"]  # each exactly once
     assert all("Authorization" not in i["request"]["headers"] for i in interactions)
+    # the run's /auth went out during this test, patched: it is in radix_auth.yaml only
+    assert not [i for i in interactions if i["request"]["uri"].endswith("/auth")]
+    auth = yaml.safe_load((cassette.parent.parent / "radix_auth.yaml").read_text("utf-8"))
+    assert [i["request"]["uri"] for i in auth["interactions"]] == [radix_env.url + "/auth"]
 
     radix_env.stop()
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
