@@ -121,8 +121,8 @@ def _ini_value(path: Path, section: str) -> tuple[bool, str | None]:
     if path.suffix == ".toml":
         try:
             tomllib = importlib.import_module("tomllib")
-        except ImportError:  # Python 3.10: pyproject.toml is not read
-            return False, None
+        except ImportError:  # Python 3.10, where pytest itself depends on tomli
+            tomllib = importlib.import_module("tomli")
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
