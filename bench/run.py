@@ -27,7 +27,9 @@ from pathlib import Path
 
 from pytest_radix.testing import FakeRadixServer
 
-COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest"]
+"""For every contender: no cache, and none of the plugins a dev install may add that are not
+contenders (they would add the same constant to every run and flatter the ratios)."""
 
 FLOOR = """
 import pytest

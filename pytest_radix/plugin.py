@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
+from pytest_radix import fixtures
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object
 from pytest_radix.run import AUTH_CASSETTE, FAILED, RUN, SKIP_PREFIX, RadixRun
 from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
-
-pytest_plugins = ["pytest_radix.fixtures"]
 
 RADIX_FIXTURES: frozenset[str] = frozenset(
     {
@@ -139,6 +138,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "in the test's cassette",
     ):
         config.addinivalue_line("markers", line)
+    if not config.pluginmanager.is_registered(fixtures):  # not through pytest_plugins, which
+        config.pluginmanager.register(fixtures, "radix-fixtures")  # scans the entry points
     if config.option.help or config.option.version:
         return
     settings = _resolve(config)
