@@ -31,6 +31,9 @@ COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothe
 """For every contender: no cache, and none of the plugins a dev install may add that are not
 contenders (they would add the same constant to every run and flatter the ratios)."""
 
+COLLECT_SAMPLES = 4
+"""Runs of each ``pytest --co`` contender per round."""
+
 FLOOR = """
 import pytest
 
@@ -297,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         measure(contender)
     for round_number in range(options.runs):
         print(f"round {round_number + 1}/{options.runs} ...", file=sys.stderr)
-        for contender in every:
+        # `--co` takes a fraction of a second: several samples a round, installed and disabled
+        # alternating which goes first, steady its median
+        pairs = [collect if sample % 2 == 0 else collect[::-1] for sample in range(COLLECT_SAMPLES)]
+        for contender in contenders + [c for pair in pairs for c in pair]:
             elapsed, auths, requests = measure(contender)
             if contender.offline and requests:
                 raise SystemExit(f"{contender.name} reached the server ({requests} requests)")
@@ -334,7 +340,8 @@ def report(
     floor, handwritten = median(contenders[0]), median(contenders[1])
     lines = [
         f"{options.tests} tests over {options.modules} modules, {options.runs} interleaved runs "
-        f"after a warm-up, server latency {options.latency:g} ms, bytecode cached; "
+        f"after a warm-up (`--co` {COLLECT_SAMPLES} times a round), server latency "
+        f"{options.latency:g} ms, bytecode cached; "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "",
