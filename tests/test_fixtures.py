@@ -480,6 +480,35 @@ def test_an_overridden_radix_config_is_where_the_key_goes(
     assert radix_env.requests == [], "the key went to the base URL the override replaced"
 
 
+def test_a_parametrized_radix_config_parametrizes_the_radix_tests(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makeconftest(
+        """
+        import dataclasses
+
+        import pytest
+
+        @pytest.fixture(scope="session", params=["1.0.0", "1.1.0"])
+        def radix_config(request, pytestconfig):
+            from pytest_radix.run import RUN
+
+            settings = pytestconfig.stash[RUN].config
+            return dataclasses.replace(settings, api_version=request.param)
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_export(radix_session):
+            assert radix_session.get("/export").status_code == 200
+        """
+    )
+    run(pytester, "-v").assert_outcomes(passed=2)
+    sent = [r.headers["x-radix-version"] for r in radix_env.requests_to("/export")]
+    assert sorted(sent) == ["1.0.0", "1.1.0"]
+    assert radix_env.auth_count == 2  # one RadixAuth per configuration
+
+
 # ---------------------------------------------------------------------------------------------
 # Masked reprs
 
