@@ -170,6 +170,11 @@ def test_collection_skips_the_cassette_directory(pytester: pytest.Pytester) -> N
     assert not [line for line in collected.outlines if "example.txt" in line], output(collected)
     without_plugin = run(pytester, "--co", "-q", "--doctest-glob=*.txt", "-p", "no:radix")
     assert "tests/cassettes/notes/example.txt::example.txt" in without_plugin.outlines
+    # another directory that only shares the name is collected as usual
+    (pytester.path / "docs" / "cassettes").mkdir(parents=True)
+    (pytester.path / "docs" / "cassettes" / "howto.txt").write_text(DOCTEST, encoding="utf-8")
+    collected = run(pytester, "--co", "-q", "--doctest-glob=*.txt")
+    assert "docs/cassettes/howto.txt::howto.txt" in collected.outlines, output(collected)
 
 
 def test_collection_keeps_a_cassette_directory_that_holds_tests(
