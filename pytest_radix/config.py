@@ -224,7 +224,10 @@ def resolve(
     cassettes = parsed["cassette_dir"]
     if cassettes.value is None:
         cassettes = Setting(Path("tests") / "cassettes", "default")
-    parsed["cassette_dir"] = Setting(base[cassettes.source] / cassettes.value, cassettes.source)
+    # resolved: ".." must not depend on a directory existing, nor mean another one through a
+    # symlink
+    directory = (base[cassettes.source] / cassettes.value).resolve()
+    parsed["cassette_dir"] = Setting(directory, cassettes.source)
     url = parsed["base_url"]
     label = _label(_BY_NAME["base_url"], url.source, url.value)
     checked = check_base_url(url.value, allow_http=parsed["allow_http"].value, label=label)

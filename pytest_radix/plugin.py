@@ -139,7 +139,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     if not config.pluginmanager.is_registered(fixtures):  # not through pytest_plugins, which
-        config.pluginmanager.register(fixtures, "radix-fixtures")  # scans the entry points
+        config.pluginmanager.register(fixtures, fixtures.__name__)  # scans the entry points
     if config.option.help or config.option.version:
         return
     settings = _resolve(config)

@@ -246,10 +246,17 @@ class Recorder:
 
     # -- cassettes of tests and fixtures ----------------------------------------------------
 
-    def _cassette(self, path: Path, mode: str, *, repeats: bool = False) -> RadixCassette:
+    def _cassette(
+        self,
+        path: Path,
+        mode: str,
+        *,
+        repeats: bool = False,
+        vcr_config: Mapping[str, Any] | None = None,
+    ) -> RadixCassette:
         from pytest_radix.cassettes import RadixCassette
 
-        user = self.vcr_config
+        user = self.vcr_config if vcr_config is None else vcr_config
         return RadixCassette(
             path,
             mode,
@@ -317,13 +324,16 @@ class Recorder:
                 )
             return self.item_cassette(self.item)
 
-    def item_cassette(self, item: pytest.Item) -> RadixCassette:
-        """The cassette of the test ``item``, made on first use."""
+    def item_cassette(
+        self, item: pytest.Item, vcr_config: Mapping[str, Any] | None = None
+    ) -> RadixCassette:
+        """The cassette of the test ``item``, made on first use (with the filters of
+        ``vcr_config``, else those of the run's ``radix_vcr_config``)."""
         with self._lock:
             cassette = self.item_cassettes.get(item.nodeid)
             if cassette is None:
                 path = self.directory / cassette_name(item, self.rootdir)
-                cassette = self._cassette(path, self._mode_for(path))
+                cassette = self._cassette(path, self._mode_for(path), vcr_config=vcr_config)
                 self.item_cassettes[item.nodeid] = cassette
             return cassette
 
@@ -435,16 +445,17 @@ class CassettePlugin:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
 
+    @pytest.hookimpl(trylast=True)  # after the radix marker went to the tests using Radix
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         """Hook vcrpy's patching in only when a test asks for it; such a test gets
         ``radix_vcr_config`` (its filters apply even when no Radix fixture set them)."""
         marked = [item for item in items if item.get_closest_marker("radix_vcr")]
-        for item in marked:
+        for item in marked:  # a new list: parametrized siblings share the old one
             names = getattr(item, "fixturenames", None)
             if names is not None and "radix_vcr_config" not in names:
-                names.append("radix_vcr_config")
+                item.fixturenames = [*names, "radix_vcr_config"]  # type: ignore[attr-defined]
         if marked:
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
 
@@ -515,9 +526,7 @@ class VcrPatching:
         from vcr.patch import CassettePatcherBuilder
 
         filters = getattr(item, "funcargs", {}).get("radix_vcr_config")
-        if filters is not None:
-            self.recorder.vcr_config = filters
-        cassette = self.recorder.item_cassette(item)
+        cassette = self.recorder.item_cassette(item, filters)
         with contextlib.ExitStack() as patches:
             for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
                 patches.enter_context(patcher)

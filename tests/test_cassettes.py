@@ -223,6 +223,18 @@ def test_a_cassette_dir_reached_through_a_symlink_is_the_same_directory(
     assert not (pytester.path / "elsewhere" / "cassettes").exists()
 
 
+def test_a_cassette_dir_through_a_missing_directory_is_found(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester)
+    record(pytester).assert_outcomes(passed=3)
+    radix_env.stop()
+    forget_credentials(monkeypatch)
+    replayed = run(pytester, "--radix-cassette-dir=not-there/../tests/cassettes")
+    replayed.assert_outcomes(passed=3)
+    assert not (pytester.path / "not-there").exists()
+
+
 def test_replay_under_another_base_url(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

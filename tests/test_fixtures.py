@@ -509,6 +509,20 @@ def test_a_parametrized_radix_config_parametrizes_the_radix_tests(
     assert radix_env.auth_count == 2  # one RadixAuth per configuration
 
 
+def test_a_module_may_still_name_the_fixtures_in_pytest_plugins(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makepyfile(
+        """
+        pytest_plugins = ["pytest_radix.fixtures"]
+
+        def test_export(radix_session):
+            assert radix_session.get("/export").status_code == 200
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
 # ---------------------------------------------------------------------------------------------
 # Masked reprs
 

@@ -88,3 +88,24 @@ def test_an_unrecorded_request_of_another_client_fails_in_replay(
     result.stdout.fnmatch_lines(["*extra=1*"])
     assert len(radix_env.requests) == count, "replay reached the network"
     assert os.environ["EXTRA"] == "1"
+
+
+def test_a_radix_vcr_test_without_radix_fixtures_is_not_marked_radix(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTHER_URL", radix_env.url)
+    pytester.makepyfile(
+        test_api="""
+        import os
+        import pytest
+        import requests
+
+        @pytest.mark.radix_vcr
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_other_client(n):
+            assert requests.get(os.environ["OTHER_URL"] + f"/nothing?n={n}").status_code
+        """
+    )
+    for mode in ("live", "once"):
+        result = pytester.runpytest(*INNER_ARGS, f"--radix-record-mode={mode}", "-m", "not radix")
+        result.assert_outcomes(passed=2)
