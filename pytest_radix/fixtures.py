@@ -72,7 +72,7 @@ def radix_auth(
     auth = RadixAuth(
         radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
     )
-    run.auth = auth
+    run.auths.append(auth)
     yield auth
     auth.close()
 

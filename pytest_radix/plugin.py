@@ -148,12 +148,8 @@ def pytest_configure(config: pytest.Config) -> None:
     run.cleanups.append(install_log_masking())
     config.stash[RUN] = run
     config.pluginmanager.register(RadixReporter(run), "radix-reporter")
-    handover = handover_dir(config)
-    if handover is not None:
-        from pytest_radix.sharing import TokenFile
-
-        run.handover = TokenFile(handover / "token.json")
-    elif _distributes(config):
+    run.handover = handover = handover_dir(config)
+    if handover is None and _distributes(config):
         controller = ControllerHooks(run)
         run.cleanups.append(controller.remove)
         config.pluginmanager.register(controller, "radix-xdist")

@@ -149,7 +149,6 @@ class Recorder:
         self.replayed = self.recorded = self.unsaved = 0
         self.live = mode == "all"
         self.handover = handover
-        self.shared: SharedTokenSource | None = None
         self._lock = threading.RLock()
         self._thread = threading.local()  # .authenticating: this thread's live /auth is on
 
@@ -181,13 +180,18 @@ class Recorder:
         """Whether ``radix_auth.yaml`` may be replayed in this mode."""
         return self.mode != "all" and self.auth_path.exists()
 
-    def fetch(self, credentials: RadixCredentials, config: RadixConfig) -> RadixToken:
+    def fetch(
+        self,
+        credentials: RadixCredentials,
+        config: RadixConfig,
+        shared: SharedTokenSource | None = None,
+    ) -> RadixToken:
         """A token for ``config``'s client settings: replayed from ``radix_auth.yaml``, or
-        live (and recorded) when needed."""
+        live (and recorded) when needed, through ``shared`` (other xdist workers) if given."""
         with self._lock:
             if self.mode == "none" or (not self.live and self.can_replay_auth()):
                 return self._replayed_token(credentials, config)
-            token = self.shared.fetch() if self.shared else self.live_token(credentials, config)
+            token = shared.fetch() if shared else self.live_token(credentials, config)
             self.live = True
             return token
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,7 +16,6 @@ from pytest_radix.credentials import RadixCredentials
 if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
     from pytest_radix.recording import Recorder
-    from pytest_radix.sharing import TokenFile
     from pytest_radix.token import RadixToken
 
 __all__ = ["AUTH_CASSETTE", "FAILED", "RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
@@ -34,9 +34,10 @@ class RadixRun:
     config: RadixConfig
     mode: str
     mode_reason: str
-    auth: RadixAuth | None = None
+    auths: list[RadixAuth] = field(default_factory=list)
     recorder: Recorder | None = None
-    handover: TokenFile | None = None
+    handover: Path | None = None
+    """On an xdist worker, the run's hand-over directory (tokens shared with the others)."""
     radix_tests: int = 0
     skipped_for_credentials: int = 0
     worker_counts: dict[str, int] = field(default_factory=dict)
@@ -46,7 +47,7 @@ class RadixRun:
         """This process's ``/auth`` requests (replays not counted) and cassette counts."""
         recorder = self.recorder
         return {
-            "auth": self.auth.auth_count if self.auth is not None else 0,
+            "auth": sum(auth.auth_count for auth in self.auths),
             "replayed": recorder.replayed if recorder else 0,
             "recorded": recorder.recorded if recorder else 0,
             "unsaved": recorder.unsaved if recorder else 0,
@@ -65,17 +66,18 @@ class RadixRun:
         xdist workers through the hand-over file, and (live mode, opt-in) through the token
         cache. Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
         from pytest_radix.auth import authenticate, needs_renewal
-        from pytest_radix.sharing import SharedTokenSource, cache_file
+        from pytest_radix.sharing import SharedTokenSource, TokenFile, cache_file, token_key
 
+        key = token_key(config.base_url, credentials.client_id, config.api_version)
+        stores = [TokenFile(self.handover / f"token-{key}.json")] if self.handover else []
         recorder = self.recorder
-        stores = [self.handover] if self.handover is not None else []
         if recorder is not None:  # cassettes: the token cache is not used while recording
+            shared = None
             if stores:
                 record = functools.partial(recorder.live_token, credentials, config)
-                recorder.shared = SharedTokenSource(record, stores, needs_renewal)
-            shared = recorder.shared
-            discard = shared.discard if shared is not None else None
-            return functools.partial(recorder.fetch, credentials, config), discard
+                shared = SharedTokenSource(record, stores, needs_renewal)
+            fetch = functools.partial(recorder.fetch, credentials, config, shared)
+            return fetch, shared.discard if shared is not None else None
 
         live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:

@@ -32,6 +32,7 @@ __all__ = [
     "TokenFile",
     "cache_directory",
     "cache_file",
+    "token_key",
 ]
 
 LOCK_TIMEOUT = 120.0
@@ -123,9 +124,14 @@ def cache_directory() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "pytest-radix"
 
 
+def token_key(base_url: str, client_id: str, api_version: str) -> str:
+    """A file-name-safe key for the tokens of one base URL, client id and API version."""
+    return hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
+
+
 def cache_file(base_url: str, client_id: str, api_version: str) -> TokenFile:
     """The token cache for one base URL, client id and API version."""
-    key = hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
+    key = token_key(base_url, client_id, api_version)
     return TokenFile(cache_directory() / f"token-{key}.json", source="cache")
 
 

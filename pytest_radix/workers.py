@@ -41,8 +41,11 @@ class ControllerHooks:
         self.directory = Path(tempfile.mkdtemp(prefix="pytest-radix-"))
 
     def pytest_configure_node(self, node: Any) -> None:
-        """Tell the worker where the hand-over directory is."""
-        node.workerinput[HANDOVER_KEY] = str(self.directory)
+        """Tell a local worker where the hand-over directory is (a worker on another host,
+        through ssh or a socket, cannot see it, and authenticates by itself)."""
+        spec = getattr(getattr(node, "gateway", None), "spec", None)
+        if spec is None or getattr(spec, "popen", False):
+            node.workerinput[HANDOVER_KEY] = str(self.directory)
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         """Add a finished worker's counts to the run's."""

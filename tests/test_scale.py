@@ -91,6 +91,52 @@ def test_workers_started_with_tx_share_one_authentication(
     )
 
 
+def test_workers_share_one_authentication_per_configuration(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    pytester.makeconftest(
+        """
+        import dataclasses
+
+        import pytest
+
+        @pytest.fixture(scope="session", params=["1.0.0", "1.1.0"])
+        def radix_config(request, pytestconfig):
+            from pytest_radix.run import RUN
+
+            settings = pytestconfig.stash[RUN].config
+            return dataclasses.replace(settings, api_version=request.param)
+        """
+    )
+    pytester.makepyfile(SUITE.format(count=10))
+    result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2")
+    result.assert_outcomes(passed=20)
+    assert radix_env.auth_count == 2  # one per API version, whichever worker asked first
+    assert len(radix_env.requests_to("/export")) == 20  # none answered 401 and sent again
+    result.stdout.fnmatch_lines(
+        ["radix: 2 authentication requests, 0 cassettes replayed, 0 recorded"]
+    )
+
+
+def test_a_worker_on_another_host_gets_no_hand_over_directory() -> None:
+    from types import SimpleNamespace
+
+    from pytest_radix.run import RadixRun
+    from pytest_radix.workers import HANDOVER_KEY, ControllerHooks
+
+    controller = ControllerHooks(RadixRun.__new__(RadixRun))
+    try:
+        local = SimpleNamespace(gateway=SimpleNamespace(spec=SimpleNamespace(popen=True)))
+        remote = SimpleNamespace(gateway=SimpleNamespace(spec=SimpleNamespace(popen=None)))
+        for node in (local, remote):
+            node.workerinput = {}
+            controller.pytest_configure_node(node)
+        assert local.workerinput == {HANDOVER_KEY: str(controller.directory)}
+        assert remote.workerinput == {}
+    finally:
+        controller.remove()
+
+
 def test_workers_share_renewals_too(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, private_tmp: Path
 ) -> None:
