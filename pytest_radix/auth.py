@@ -219,7 +219,7 @@ class RadixAuth(AuthBase):
                 try:
                     token = self._token = self._fetch()
                 except RadixAuthError as error:
-                    self.auth_count += 1  # the refused request was sent
+                    self.auth_count += error.sent  # the refused request, unless another sent it
                     self._refused = error
                     raise
                 self.auth_count += token.source == "live"

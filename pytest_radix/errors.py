@@ -27,11 +27,15 @@ class RadixConfigError(RadixError, ValueError):
 
 
 class RadixAuthError(RadixError):
-    """The Radix API refused the credentials (or ``/auth`` answered with a client error)."""
+    """The Radix API refused the credentials (or ``/auth`` answered with a client error).
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    ``sent`` is false when this process sent nothing: another xdist worker met the refusal.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, sent: bool = True) -> None:
         super().__init__(message)
         self.status = status
+        self.sent = sent
 
 
 class RadixResponseError(RadixError):

@@ -211,9 +211,12 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     """Collection skips the cassette directory (thousands of YAML files, no tests), unless it
     may hold Python files."""
     run = config.stash.get(RUN, None)
-    if run is None or collection_path.name != run.config.cassette_dir.name:
+    if run is None:
         return None
-    if collection_path.resolve() != run.config.cassette_dir.resolve():
+    directory = run.config.cassette_dir  # resolved
+    if collection_path.name != directory.name and not collection_path.is_symlink():
+        return None
+    if collection_path.resolve() != directory:
         return None
     return None if _may_hold_python(collection_path) else True
 

@@ -108,7 +108,8 @@ class TokenFile:
         """The refusal another worker met, if any."""
         try:
             document: Any = json.loads(self._refusal_path.read_text(encoding="utf-8"))
-            return RadixAuthError(str(document["message"]), status=document.get("status"))
+            message, status = str(document["message"]), document.get("status")
+            return RadixAuthError(message, status=status, sent=False)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

@@ -201,6 +201,18 @@ def test_collection_keeps_tests_behind_a_symlink_in_the_cassette_directory(
     )
 
 
+def test_collection_skips_a_cassette_directory_that_is_a_symlink(
+    pytester: pytest.Pytester,
+) -> None:
+    make_suite(pytester)
+    (pytester.path / "store").mkdir()
+    (pytester.path / "store" / "example.txt").write_text(DOCTEST, encoding="utf-8")
+    cassette_dir(pytester).symlink_to(pytester.path / "store")
+    collected = run(pytester, "--co", "-q", "--doctest-glob=*.txt", "--ignore=store")
+    assert "tests/test_api.py::test_export" in collected.outlines, output(collected)
+    assert not [line for line in collected.outlines if "example.txt" in line], output(collected)
+
+
 def test_a_cassette_dir_reached_through_a_symlink_is_the_same_directory(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

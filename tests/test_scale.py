@@ -396,3 +396,4 @@ def test_refused_credentials_cost_one_request_for_all_workers(
     assert radix_env.auth_count == 1
     assert "sk_wrong-key-0123456789" not in "\n".join(result.outlines + result.errlines)
     result.stdout.fnmatch_lines(["*RadixAuthError*401*"])
+    result.stdout.fnmatch_lines(["radix: 1 authentication request, *"])  # not one per worker
