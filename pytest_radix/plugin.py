@@ -302,9 +302,9 @@ class RadixReporter:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """``radix: 1 authentication request, 0 cassettes replayed, 0 recorded``."""
         run = self.run
-        if not run.radix_tests:
-            return
         counts = run.counts()
+        if not run.radix_tests and not any(counts.values()):  # radix_vcr tests count too
+            return
         auth, replayed = counts["auth"], counts["replayed"]
         parts = [
             f"{auth} authentication request{'' if auth == 1 else 's'}",
