@@ -15,13 +15,12 @@ from requests.auth import AuthBase
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import (
     RadixAuthError,
-    RadixError,
     RadixResponseError,
     RadixTransportError,
 )
 from pytest_radix.masking import mask
 from pytest_radix.token import RadixToken, read_auth_response
-from pytest_radix.transport import RetryAfterTooLong, describe_failure, make_adapter
+from pytest_radix.transport import RetryAfterTooLong, make_adapter, request_failed
 from pytest_radix.urls import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -82,14 +81,8 @@ def authenticate(
             timeout=timeout,
             allow_redirects=False,
         )
-    except RetryAfterTooLong as error:
-        raise RadixTransportError(f"POST {url} {error}") from None
-    except RadixError:
-        raise
-    except requests.RequestException as error:
-        raise RadixTransportError(
-            f"POST {url} failed: {describe_failure(error, timeout=timeout)}"
-        ) from None
+    except (RetryAfterTooLong, requests.RequestException) as error:
+        raise request_failed("POST", url, error, timeout=timeout) from None
     finally:
         if session is None:
             http.close()

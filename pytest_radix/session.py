@@ -9,8 +9,8 @@ import requests
 from requests.adapters import BaseAdapter
 
 from pytest_radix.auth import RadixAuth
-from pytest_radix.errors import RadixConfigError, RadixError, RadixTransportError
-from pytest_radix.transport import RetryAfterTooLong, describe_failure, make_adapter
+from pytest_radix.errors import RadixConfigError
+from pytest_radix.transport import RetryAfterTooLong, make_adapter, request_failed
 from pytest_radix.urls import check_base_url, join_url, origin_of
 
 __all__ = ["RadixSession"]
@@ -117,10 +117,6 @@ class RadixSession(requests.Session):
             kwargs["timeout"] = self.timeout
         try:
             return super().send(request, **kwargs)
-        except RetryAfterTooLong as error:
-            raise RadixTransportError(f"{request.method} {request.url} {error}") from None
-        except RadixError:
-            raise
-        except requests.RequestException as error:
-            what = describe_failure(error, timeout=kwargs["timeout"])
-            raise RadixTransportError(f"{request.method} {request.url} failed: {what}") from None
+        except (RetryAfterTooLong, requests.RequestException) as error:
+            method, url = str(request.method), str(request.url)
+            raise request_failed(method, url, error, timeout=kwargs["timeout"]) from None

@@ -18,6 +18,7 @@ __all__ = [
     "RetryAfterTooLong",
     "describe_failure",
     "make_adapter",
+    "request_failed",
 ]
 
 RETRIES = 3
@@ -68,6 +69,15 @@ def make_adapter(*, retry_post: bool = False, pool_maxsize: int = 32) -> HTTPAda
         respect_retry_after_header=True,
     )
     return HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_maxsize)
+
+
+def request_failed(
+    method: str, url: str, error: BaseException, *, timeout: float
+) -> RadixTransportError:
+    """The error for a request that got no usable answer, naming its method and URL."""
+    if isinstance(error, RetryAfterTooLong):
+        return RadixTransportError(f"{method} {url} {error}")
+    return RadixTransportError(f"{method} {url} failed: {describe_failure(error, timeout=timeout)}")
 
 
 def describe_failure(error: BaseException, *, timeout: float) -> str:
