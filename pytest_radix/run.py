@@ -66,10 +66,10 @@ class RadixRun:
         xdist workers through the hand-over file, and (live mode, opt-in) through the token
         cache. Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
         from pytest_radix.auth import authenticate, needs_renewal
-        from pytest_radix.sharing import SharedTokenSource, TokenFile, cache_file, token_key
+        from pytest_radix.sharing import SharedTokenSource, cache_file, token_file
 
-        key = token_key(config.base_url, credentials.client_id, config.api_version)
-        stores = [TokenFile(self.handover / f"token-{key}.json")] if self.handover else []
+        client = (config.base_url, credentials.client_id, config.api_version)
+        stores = [token_file(self.handover, *client)] if self.handover else []
         recorder = self.recorder
         if recorder is not None:  # cassettes: the token cache is not used while recording
             shared = None
@@ -81,7 +81,7 @@ class RadixRun:
 
         live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:
-            stores.append(cache_file(config.base_url, credentials.client_id, config.api_version))
+            stores.append(cache_file(*client))
         if not stores:
             return live, None
         source = SharedTokenSource(live, stores, needs_renewal)

@@ -32,7 +32,7 @@ __all__ = [
     "TokenFile",
     "cache_directory",
     "cache_file",
-    "token_key",
+    "token_file",
 ]
 
 LOCK_TIMEOUT = 120.0
@@ -125,15 +125,17 @@ def cache_directory() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "pytest-radix"
 
 
-def token_key(base_url: str, client_id: str, api_version: str) -> str:
-    """A file-name-safe key for the tokens of one base URL, client id and API version."""
-    return hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
+def token_file(
+    directory: Path, base_url: str, client_id: str, api_version: str, *, source: str = "shared"
+) -> TokenFile:
+    """The token file in ``directory`` for one base URL, client id and API version."""
+    key = hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
+    return TokenFile(directory / f"token-{key}.json", source=source)
 
 
 def cache_file(base_url: str, client_id: str, api_version: str) -> TokenFile:
     """The token cache for one base URL, client id and API version."""
-    key = token_key(base_url, client_id, api_version)
-    return TokenFile(cache_directory() / f"token-{key}.json", source="cache")
+    return token_file(cache_directory(), base_url, client_id, api_version, source="cache")
 
 
 class SharedTokenSource:
