@@ -7,8 +7,10 @@ import json
 import socket
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 INNER_ARGS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 """Plugins the inner runs do without: hypothesis alone would re-import itself on every run."""
@@ -27,6 +29,23 @@ def output(result: pytest.RunResult) -> str:
 def cassette_dir(pytester: pytest.Pytester) -> Path:
     """The inner suite's default cassette directory."""
     return pytester.path / "tests" / "cassettes"
+
+
+def interactions(path: Path) -> list[dict[str, Any]]:
+    """The interactions of a cassette file, read with a safe YAML loader."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), path
+    return list(data["interactions"])
+
+
+def uris(path: Path) -> list[str]:
+    """The URI of each request recorded in a cassette file."""
+    return [interaction["request"]["uri"] for interaction in interactions(path)]
+
+
+def query_values(path: Path) -> list[str]:
+    """The value of the last query parameter of each recorded request, sorted."""
+    return sorted(uri.rsplit("=", 1)[1] for uri in uris(path))
 
 
 FRAGMENT = 12

@@ -14,7 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 import yaml
-from helpers import INNER_ARGS
+from helpers import INNER_ARGS, interactions
 from vcr.serializers import yamlserializer
 
 # Imported here so that the in-process inner runs share these modules (see test_fixtures.py).
@@ -246,10 +246,7 @@ def test_the_api_key_as_vcrpy_writes_it_is_found(
     path = tmp_path / "leak.yaml"
     path.write_text(cassette(None, response_body=f"echo {secret}"), "utf-8")
     assert secret not in path.read_text("utf-8"), "precondition: the YAML escapes it"
-    assert (
-        yaml.safe_load(path.read_text("utf-8"))["interactions"][0]["response"]["body"]["string"]
-        == f"echo {secret}"
-    )
+    assert interactions(path)[0]["response"]["body"]["string"] == f"echo {secret}"
     monkeypatch.setenv("RADIX_CLIENT_SECRET", secret)
     code, text = audit_in_process(capsys, path)
     assert code == 1, text

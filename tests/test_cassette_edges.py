@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-import yaml
-from helpers import cassette_dir, run
+from helpers import cassette_dir, interactions, run
 
 from pytest_radix import RadixAuth, RadixCredentials, RadixSession
 from pytest_radix.testing import FakeRadixServer, FakeResponse
@@ -51,7 +50,7 @@ def test_content_length_agrees_with_the_scrubbed_bodies(
 ) -> None:
     record_with(pytester, radix_env)
     for path in cassette_dir(pytester).rglob("*.yaml"):
-        for interaction in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]:
+        for interaction in interactions(path):
             for side in ("request", "response"):
                 message = interaction[side]
                 body = message["body"] if side == "request" else message["body"]["string"]

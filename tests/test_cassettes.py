@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import vcr.cassette  # noqa: F401
 import yaml
-from helpers import cassette_dir, output, run
+from helpers import cassette_dir, interactions, output, query_values, run, uris
 from vcr.request import Request
 
 # Imported here so that the in-process inner runs share these modules instead of importing
@@ -88,17 +88,6 @@ def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
         for path in sorted(directory.rglob("*"))
         if path.is_file()
     }
-
-
-def interactions(path: Path) -> list[dict[str, Any]]:
-    """The interactions of a cassette file, read with a safe YAML loader."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(data, dict), path
-    return list(data["interactions"])
-
-
-def uris(path: Path) -> list[str]:
-    return [interaction["request"]["uri"] for interaction in interactions(path)]
 
 
 def summary(auth: int, replayed: int, recorded: int) -> str:
@@ -605,7 +594,7 @@ def test_tests_sharing_a_cassette_record_their_own_requests_in_one_run(
     result = record(pytester)
     result.assert_outcomes(passed=2)
     shared = cassette_dir(pytester) / "shared.yaml"
-    assert sorted(u.rsplit("=", 1)[1] for u in uris(shared)) == ["one", "two"]
+    assert query_values(shared) == ["one", "two"]
     radix_env.stop()
     forget_credentials(monkeypatch)
     run(pytester).assert_outcomes(passed=2)
@@ -628,10 +617,10 @@ def test_all_rewrites_a_shared_cassette_once_and_keeps_every_test_in_it(
     make_suite(pytester, shared.replace("VERSION", "old"))
     run(pytester, "--radix-record-mode=new_episodes").assert_outcomes(passed=2)
     path = cassette_dir(pytester) / "shared.yaml"
-    assert sorted(u.rsplit("=", 1)[1] for u in uris(path)) == ["one-old", "two-old"]
+    assert query_values(path) == ["one-old", "two-old"]
     make_suite(pytester, shared.replace("VERSION", "new"))
     run(pytester, "--radix-record-mode=all").assert_outcomes(passed=2)
-    assert sorted(u.rsplit("=", 1)[1] for u in uris(path)) == ["one-new", "two-new"]
+    assert query_values(path) == ["one-new", "two-new"]
 
 
 def test_all_never_replays_the_old_file_when_an_earlier_test_failed(
@@ -659,7 +648,7 @@ def test_all_never_replays_the_old_file_when_an_earlier_test_failed(
     assert len(radix_env.requests_to("/export")) - before == 4, "nothing may be replayed"
     rerecorded.stdout.fnmatch_lines(["radix: 1 authentication request, 0 cassettes replayed, *"])
     path = cassette_dir(pytester) / "shared.yaml"
-    assert sorted(u.rsplit("=", 1)[1] for u in uris(path)) == ["1", "2", "3"]
+    assert query_values(path) == ["1", "2", "3"]
 
 
 def test_a_parametrized_fixture_has_a_cassette_per_param(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-import yaml
-from helpers import INNER_ARGS
+from helpers import INNER_ARGS, interactions, uris
 
 from pytest_radix.testing import FakeRadixServer
 
@@ -41,16 +40,15 @@ def test_other_clients_are_recorded_and_replayed_in_the_same_cassette(
     assert sorted(sent) == ["from=radix", "from=requests", "from=unmarked", "from=urllib"]
 
     cassette = pytester.path / "tests" / "cassettes" / "test_api" / "test_mixed.yaml"
-    interactions = yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"]
+    recorded = interactions(cassette)
     queries = sorted(
-        i["request"]["uri"].split("?")[1] for i in interactions if "?" in i["request"]["uri"]
+        i["request"]["uri"].split("?")[1] for i in recorded if "?" in i["request"]["uri"]
     )
     assert queries == ["from=radix", "from=requests", "from=urllib"]  # each exactly once
-    assert all("Authorization" not in i["request"]["headers"] for i in interactions)
+    assert all("Authorization" not in i["request"]["headers"] for i in recorded)
     # the run's /auth went out during this test, patched: it is in radix_auth.yaml only
-    assert not [i for i in interactions if i["request"]["uri"].endswith("/auth")]
-    auth = yaml.safe_load((cassette.parent.parent / "radix_auth.yaml").read_text("utf-8"))
-    assert [i["request"]["uri"] for i in auth["interactions"]] == [radix_env.url + "/auth"]
+    assert not [uri for uri in uris(cassette) if uri.endswith("/auth")]
+    assert uris(cassette.parent.parent / "radix_auth.yaml") == [radix_env.url + "/auth"]
 
     radix_env.stop()
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):

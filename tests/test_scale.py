@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from helpers import INNER_ARGS
+from helpers import INNER_ARGS, query_values
 
 from pytest_radix.errors import RadixTransportError
 from pytest_radix.sharing import TokenFile, cache_file
@@ -374,11 +373,7 @@ def test_a_cassette_shared_by_tests_on_several_workers_holds_all_their_requests(
     result.assert_outcomes(passed=8)
     assert len(radix_env.requests_to("/export")) - before == 8
     shared = pytester.path / "tests" / "cassettes" / "shared.yaml"
-    queries = sorted(
-        i["request"]["uri"].rsplit("=", 1)[1]
-        for i in yaml.safe_load(shared.read_text(encoding="utf-8"))["interactions"]
-    )
-    assert queries == [str(i) for i in range(8)]
+    assert query_values(shared) == [str(i) for i in range(8)]
     radix_env.stop()
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         os.environ.pop(name)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 import jwt
 import pytest
 import yaml
-from helpers import cassette_dir, output, run
+from helpers import cassette_dir, interactions, output, run
 from vcr.request import Request
 
 # Imported here so that the in-process inner runs share these modules instead of importing
@@ -150,7 +150,7 @@ def signature(token: str) -> str:
 def all_interactions(directory: Path) -> list[dict[str, Any]]:
     every = []
     for path in sorted(directory.rglob("*.yaml")):
-        every.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"])
+        every.extend(interactions(path))
     return every
 
 
@@ -194,7 +194,7 @@ def test_recorded_cassettes_hold_no_secret_anywhere(
         assert not response_headers & SECRET_HEADERS, interaction["response"]["headers"]
 
     test_cassette = directory / "tests" / "test_api" / "test_traffic.yaml"
-    first, second, third = yaml.safe_load(test_cassette.read_text("utf-8"))["interactions"]
+    first, second, third = interactions(test_cassette)
     query = parse_qs(urlsplit(second["request"]["uri"]).query)
     assert query["keep"] == ["visible"]
     assert query["key"] == [PLACEHOLDER]
@@ -211,9 +211,7 @@ def test_the_auth_cassette_holds_a_decodable_look_alike_token(
     make_suite(pytester, "def test_one(radix_session):\n    radix_session.get('/export')\n")
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
     (token,) = radix_env.issued_tokens
-    (interaction,) = yaml.safe_load(
-        (cassette_dir(pytester) / "radix_auth.yaml").read_text("utf-8")
-    )["interactions"]
+    (interaction,) = interactions(cassette_dir(pytester) / "radix_auth.yaml")
     request_body = json.loads(interaction["request"]["body"])
     assert request_body == {"client_id": radix_env.client_id, "client_secret": PLACEHOLDER}
     assert not {h.lower() for h in interaction["request"]["headers"]} & SECRET_HEADERS
@@ -297,7 +295,7 @@ def test_radix_vcr_config_filters_are_added(
     )
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
     path = cassette_dir(pytester) / "tests" / "test_api" / "test_filtered.yaml"
-    (interaction,) = yaml.safe_load(path.read_text("utf-8"))["interactions"]
+    (interaction,) = interactions(path)
     query = parse_qs(urlsplit(interaction["request"]["uri"]).query)
     assert query == {"keep": ["1"]}
     assert "x-private" not in {h.lower() for h in interaction["request"]["headers"]}
