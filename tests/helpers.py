@@ -48,6 +48,20 @@ def query_values(path: Path) -> list[str]:
     return sorted(uri.rsplit("=", 1)[1] for uri in uris(path))
 
 
+TWO_API_VERSIONS = """
+import dataclasses
+
+import pytest
+
+@pytest.fixture(scope="session", params=["1.0.0", "1.1.0"])
+def radix_config(request, pytestconfig):
+    from pytest_radix.run import RUN
+
+    settings = pytestconfig.stash[RUN].config
+    return dataclasses.replace(settings, api_version=request.param)
+"""
+"""A conftest whose ``radix_config`` override runs every Radix test under two API versions."""
+
 FRAGMENT = 12
 """A run of this many characters of a secret, found anywhere, is a leak."""
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import EXPORT_FIELDS, output, run
+from helpers import EXPORT_FIELDS, TWO_API_VERSIONS, output, run
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
@@ -483,20 +483,7 @@ def test_an_overridden_radix_config_is_where_the_key_goes(
 def test_a_parametrized_radix_config_parametrizes_the_radix_tests(
     pytester: pytest.Pytester, radix_env: FakeRadixServer
 ) -> None:
-    pytester.makeconftest(
-        """
-        import dataclasses
-
-        import pytest
-
-        @pytest.fixture(scope="session", params=["1.0.0", "1.1.0"])
-        def radix_config(request, pytestconfig):
-            from pytest_radix.run import RUN
-
-            settings = pytestconfig.stash[RUN].config
-            return dataclasses.replace(settings, api_version=request.param)
-        """
-    )
+    pytester.makeconftest(TWO_API_VERSIONS)
     pytester.makepyfile(
         """
         def test_export(radix_session):

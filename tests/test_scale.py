@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import INNER_ARGS, query_values
+from helpers import INNER_ARGS, TWO_API_VERSIONS, query_values
 
 from pytest_radix.errors import RadixTransportError
 from pytest_radix.sharing import TokenFile, cache_file
@@ -93,20 +93,7 @@ def test_workers_started_with_tx_share_one_authentication(
 def test_workers_share_one_authentication_per_configuration(
     pytester: pytest.Pytester, radix_env: FakeRadixServer
 ) -> None:
-    pytester.makeconftest(
-        """
-        import dataclasses
-
-        import pytest
-
-        @pytest.fixture(scope="session", params=["1.0.0", "1.1.0"])
-        def radix_config(request, pytestconfig):
-            from pytest_radix.run import RUN
-
-            settings = pytestconfig.stash[RUN].config
-            return dataclasses.replace(settings, api_version=request.param)
-        """
-    )
+    pytester.makeconftest(TWO_API_VERSIONS)
     pytester.makepyfile(SUITE.format(count=10))
     result = pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2")
     result.assert_outcomes(passed=20)
