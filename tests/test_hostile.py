@@ -364,40 +364,35 @@ def test_an_empty_client_id_on_the_command_line_is_a_usage_error(
     assert radix_env.requests == []
 
 
-@pytest.mark.parametrize("value", ["", "   "], ids=["empty", "spaces"])
-def test_radix_client_id_set_but_empty_is_named_in_the_skip_reason(
+@pytest.mark.parametrize(
+    ("variable", "value", "missing"),
+    [
+        ("RADIX_CLIENT_ID", "", "client id"),
+        ("RADIX_CLIENT_ID", "   ", "client id"),
+        ("RADIX_CLIENT_SECRET", " ", "API key"),
+    ],
+    ids=["client-id-empty", "client-id-spaces", "secret-space"],
+)
+def test_a_credential_set_but_empty_is_named_in_the_skip_reason(
     pytester: pytest.Pytester,
     radix_env: FakeRadixServer,
     monkeypatch: pytest.MonkeyPatch,
+    variable: str,
     value: str,
+    missing: str,
 ) -> None:
-    monkeypatch.setenv("RADIX_CLIENT_ID", value)
+    monkeypatch.setenv(variable, value)
     pytester.makepyfile(CLIENT_ID_SUITE)
     result = run(pytester, "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     (line,) = [line for line in result.outlines if line.startswith("SKIPPED")]
     assert line.endswith(
-        "radix: no credentials (client id missing; RADIX_CLIENT_ID is set but empty): set "
+        f"radix: no credentials ({missing} missing; {variable} is set but empty): set "
         "RADIX_CLIENT_ID (or --radix-client-id) and RADIX_CLIENT_SECRET (or "
         "--radix-client-secret-file), or replay recorded cassettes"
     ), line
     result.stdout.fnmatch_lines(["radix: *, 1 skipped without credentials"])
     assert radix_env.requests == []
-
-
-def test_radix_client_secret_set_but_empty_is_named_in_the_skip_reason(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RADIX_CLIENT_SECRET", " ")
-    pytester.makepyfile(CLIENT_ID_SUITE)
-    result = run(pytester, "-rs")
-    result.assert_outcomes(passed=1, skipped=1)
-    (line,) = [line for line in result.outlines if line.startswith("SKIPPED")]
-    assert line.endswith(
-        "radix: no credentials (API key missing; RADIX_CLIENT_SECRET is set but empty): set "
-        "RADIX_CLIENT_ID (or --radix-client-id) and RADIX_CLIENT_SECRET (or "
-        "--radix-client-secret-file), or replay recorded cassettes"
-    ), line
 
 
 @pytest.mark.parametrize("level", ["cli", "ini"])
