@@ -2,6 +2,9 @@
 
 The client (``RadixCredentials``, ``authenticate``, ``RadixAuth``, ``RadixSession``, the errors)
 works without pytest. Names load on first use, so ``import pytest_radix`` stays cheap.
+
+PYTEST_DONT_REWRITE: the package holds no test assertions, so pytest leaves it as written,
+whichever way pytest was started and whether or not it saw the package before importing it.
 """
 
 from __future__ import annotations
