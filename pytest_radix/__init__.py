@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_radix._version import __version__
 
 if TYPE_CHECKING:
+    import pytest
+
     from pytest_radix.auth import RadixAuth, authenticate
     from pytest_radix.credentials import RadixCredentials
     from pytest_radix.errors import (
@@ -75,5 +77,12 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """``pytest -p pytest_radix`` loads the plugin, as ``-p radix`` (its entry point) does."""
+    plugin = importlib.import_module("pytest_radix.plugin")
+    if not pluginmanager.is_registered(plugin) and not pluginmanager.is_blocked("radix"):
+        pluginmanager.register(plugin, "radix")
+
+
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted({*globals(), *__all__})

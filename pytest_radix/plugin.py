@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import warnings
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -37,8 +38,12 @@ _REFUSAL = (
 )
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     """Register every option with its ini twin, and the refused ``--radix-client-secret``."""
+    if pluginmanager.get_name(sys.modules[__name__]) != "radix":
+        # Loaded by its module name (``-p pytest_radix.plugin``): the entry point would load
+        # this module a second time under the name ``radix``, which pluggy refuses.
+        pluginmanager.set_blocked("radix")
     group = parser.getgroup("radix", "Radix Data API (pytest-radix)")
     for option in OPTIONS:
         env = f" [env {option.env}]"

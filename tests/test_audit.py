@@ -21,6 +21,7 @@ from vcr.serializers import yamlserializer
 import pytest_radix.auth  # noqa: F401
 import pytest_radix.cassettes  # noqa: F401
 import pytest_radix.session  # noqa: F401
+from pytest_radix import __version__
 from pytest_radix.__main__ import main as cli
 from pytest_radix.audit import audit_paths, default_cassette_dir
 from pytest_radix.scrubbing import PLACEHOLDER
@@ -349,11 +350,30 @@ def test_a_missing_path_among_existing_ones_exits_2(tmp_path: Path) -> None:
 
 def test_the_command_line_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli([]) == 2
-    assert "usage" in capsys.readouterr().out
+    assert "usage: python -m pytest_radix" in capsys.readouterr().out
     assert cli(["--help"]) == 0
     assert "audit" in capsys.readouterr().out
     assert cli(["scrub"]) == 2
-    assert "unknown command" in capsys.readouterr().out
+    assert "invalid choice: 'scrub'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_audit_help_prints_its_usage_rather_than_auditing_a_path(flag: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_radix", "audit", flag],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m pytest_radix audit [-h] [PATH ...]")
+    assert "exits 1 if any" in done.stdout
+    assert "no such file" not in done.stdout + done.stderr
+
+
+def test_the_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"pytest-radix {__version__}"
 
 
 def test_the_pre_commit_hook_runs_the_audit() -> None:

@@ -27,12 +27,27 @@ def test_the_table_names_no_option_that_does_not_exist() -> None:
     assert flags == known
 
 
-def test_quick_start_commands_are_the_ones_ci_runs() -> None:
-    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
-    assert "pytest examples" in quick and "pip install ." in quick
-    assert 'pip install -e ".[test]" && pytest --cov --cov-fail-under=90' in quick
-    assert "python -m pytest examples" in CI
-    assert "python -m pytest --cov --cov-fail-under=90" in CI
+def quick_start_commands() -> list[str]:
+    """The command lines of the README's quick start, comments dropped."""
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = quick.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_ci_runs_the_quick_start_commands_word_for_word() -> None:
+    commands = quick_start_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("&& pip install . && pytest examples")
+    assert commands[1].endswith('&& pip install -e ".[test]" && pytest --cov --cov-fail-under=90')
+    for command in commands:
+        assert command.startswith("python3 -m venv .venv && . .venv/bin/activate && ")
+        assert "python -m pytest" not in command  # a user types bare pytest
+        assert f"'{command}'" in CI  # .ci/run holds the very string, and checks the README's
+
+
+def test_the_readme_has_no_placeholders() -> None:
+    """It is the package's long description: what PyPI would show."""
+    assert not re.search(r"<(this repository|tag|your [a-z ]+)>", README)
 
 
 def test_the_fixtures_table_lists_every_fixture() -> None:
