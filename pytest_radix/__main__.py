@@ -22,9 +22,7 @@ def parser() -> argparse.ArgumentParser:
     )
     main_parser.add_argument("--version", action="version", version=f"pytest-radix {__version__}")
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND")
-    audit = commands.add_parser(
-        "audit", help="check cassettes for secrets", description=AUDIT_HELP
-    )
+    audit = commands.add_parser("audit", help="check cassettes for secrets", description=AUDIT_HELP)
     audit.add_argument(
         "paths",
         nargs="*",
