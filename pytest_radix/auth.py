@@ -18,7 +18,7 @@ from pytest_radix.errors import (
     RadixResponseError,
     RadixTransportError,
 )
-from pytest_radix.masking import mask
+from pytest_radix.masking import MaskedStr, mask
 from pytest_radix.token import RadixToken, read_auth_response
 from pytest_radix.transport import RetryAfterTooLong, make_adapter, request_failed
 from pytest_radix.urls import (
@@ -73,6 +73,7 @@ def authenticate(
     url = join_url(base_url, "/auth")
     host = urlsplit(url).netloc
     http = session or auth_session()
+    failure = None
     try:
         response = http.post(
             url,
@@ -82,10 +83,12 @@ def authenticate(
             allow_redirects=False,
         )
     except (RetryAfterTooLong, requests.RequestException) as error:
-        raise request_failed("POST", url, error, timeout=timeout) from None
+        failure = request_failed("POST", url, error, timeout=timeout)
     finally:
         if session is None:
             http.close()
+    if failure is not None:  # raised here, not in the except: no __context__ holding the body
+        raise failure
     return _token_from(response, credentials, url, host)
 
 
@@ -235,10 +238,15 @@ class RadixAuth(AuthBase):
         """Whether ``url`` is on the base URL's origin (the only place the token goes)."""
         return origin_of(url) == self._origin
 
+    def header(self) -> str:
+        """The ``Authorization`` value, ``Bearer <token>``, as a ``str`` whose repr is masked
+        (``response.request.headers`` shows it)."""
+        return MaskedStr(f"Bearer {self.token.value}")
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Attach ``Authorization: Bearer …`` to a request for the base URL's origin."""
         if request.url and self.applies_to(request.url):
-            request.headers["Authorization"] = f"Bearer {self.token.value}"
+            request.headers["Authorization"] = self.header()
             request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
 
@@ -256,7 +264,7 @@ class RadixAuth(AuthBase):
         self.reject(used)
         retry = sent.copy()
         retry.hooks["response"] = [h for h in retry.hooks["response"] if h != self._retry_on_401]
-        retry.headers["Authorization"] = f"Bearer {self.token.value}"
+        retry.headers["Authorization"] = self.header()
         again = response.connection.send(retry, **kwargs)
         again.history.append(response)
         again.request = retry

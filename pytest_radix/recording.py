@@ -246,7 +246,7 @@ class Recorder:
             if not self.live:
                 self.live = True
                 auth.invalidate()
-        request.headers["Authorization"] = f"Bearer {auth.token.value}"
+        request.headers["Authorization"] = auth.header()
 
     # -- cassettes of tests and fixtures ----------------------------------------------------
 

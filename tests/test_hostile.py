@@ -21,6 +21,7 @@ from helpers import FRAGMENT, closed_port, escaped_forms, output, run, unique_na
 # their own copies on every run (pytester restores sys.modules after each run).
 import pytest_radix.auth  # noqa: F401
 import pytest_radix.session  # noqa: F401
+import pytest_radix.token
 from pytest_radix import (
     RadixAuth,
     RadixCredentials,
@@ -540,3 +541,77 @@ def test_an_opaque_token_through_the_plugin(
     assert first.header("Authorization") == "Bearer opaque-abc123"
     assert second.header("Authorization") == f"Bearer {radix_env.issued_tokens[0]}"
     result.stdout.fnmatch_lines(["radix: 2 authentication requests, 0 cassettes replayed, *"])
+
+
+# =================================================================================================
+# 4. Library errors and tracebacks hold no request, no raw /auth body
+
+
+def chain_of(error: BaseException) -> list[BaseException]:
+    found = [error]
+    while found[-1].__context__ is not None or found[-1].__cause__ is not None:
+        found.append(found[-1].__cause__ or found[-1].__context__)  # type: ignore[arg-type]
+    return found
+
+
+def frame_values(error: BaseException) -> list[object]:
+    """Every local variable of pytest-radix's frames in ``error``'s traceback."""
+    values: list[object] = []
+    tb = error.__traceback__
+    while tb is not None:
+        if "pytest_radix" in tb.tb_frame.f_code.co_filename:
+            values += list(tb.tb_frame.f_locals.values())
+        tb = tb.tb_next
+    return values
+
+
+def test_transport_errors_keep_no_request_in_their_context(fake_radix: FakeRadixServer) -> None:
+    """Error reporters walk ``__context__``: the request (key in the body, token in the
+    headers) must not be there."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    credentials = RadixCredentials(fake_radix.client_id, fake_radix.client_secret)
+    with pytest.raises(pytest_radix.RadixTransportError) as auth_info:
+        authenticate(credentials, base_url=dead, timeout=2.0)
+    auth = RadixAuth(credentials, base_url=fake_radix.url, timeout=2.0)
+    with (
+        RadixSession(auth, timeout=2.0) as session,
+        pytest.raises(pytest_radix.RadixTransportError) as send_info,
+    ):
+        session.get(dead + "/export", headers={"Authorization": f"Bearer {auth.token.value}"})
+    auth.close()
+    for info in (auth_info, send_info):
+        assert chain_of(info.value) == [info.value], chain_of(info.value)
+        assert "127.0.0.1" in str(info.value)
+
+
+def test_an_unreadable_auth_body_stays_out_of_the_traceback(fake_radix: FakeRadixServer) -> None:
+    body = b'{"weird": {"opaque": "opaque-credential-5b7e1d"}, "other": 1'
+    with pytest.raises(RadixResponseError) as info:
+        pytest_radix.token.read_auth_response("application/json", body)
+    assert chain_of(info.value) == [info.value]  # not the JSON error holding the body
+    assert not any(
+        b"opaque-credential" in value
+        if isinstance(value, bytes)
+        else "opaque-credential" in str(value)
+        for value in frame_values(info.value)
+    )
+
+
+@pytest.mark.parametrize("options", [["-l", "--tb=long"], ["--full-trace", "-l"]])
+def test_an_unknown_auth_answer_is_not_printed_in_the_frames(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, options: list[str]
+) -> None:
+    """An opaque token in a field pytest-radix does not know is a live credential: pytest's
+    traceback must not show the body as an argument or local of the functions reading it."""
+    answer = {"session": {"credential": "opaque-credential-5b7e1d93"}, "ok": True}
+    radix_env.queue("/auth", FakeResponse(200, answer))
+    pytester.makepyfile(
+        """
+        def test_export(radix_session):
+            radix_session.get("/export")
+        """
+    )
+    result = run(pytester, *options)
+    text = output(result)
+    result.stdout.fnmatch_lines(["*RadixResponseError: /auth from * with no token: keys present*"])
+    assert "opaque-credential" not in text and "5b7e1d93" not in text
