@@ -4,8 +4,10 @@ xdist) searched byte by byte for the secrets, and bad input the other files do n
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -615,3 +617,79 @@ def test_an_unknown_auth_answer_is_not_printed_in_the_frames(
     text = output(result)
     result.stdout.fnmatch_lines(["*RadixResponseError: /auth from * with no token: keys present*"])
     assert "opaque-credential" not in text and "5b7e1d93" not in text
+
+
+# =================================================================================================
+# 5. A run ended by SIGTERM or SIGKILL leaves no live token in the temp dir
+
+BLOCKING_SUITE = """
+import time
+
+def test_a(radix_token):
+    time.sleep(30)
+
+def test_b(radix_token):
+    time.sleep(30)
+"""
+
+
+def token_files(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("token-*.json"))
+
+
+def start_blocked_run(pytester: pytest.Pytester, temp: Path) -> subprocess.Popen[bytes]:
+    """A ``pytest -n 2`` run whose tests block after the token was handed over."""
+    pytester.makepyfile(test_blocking=BLOCKING_SUITE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not token_files(temp):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"no hand-over token file appeared: {process.communicate()[0]!r}")
+        time.sleep(0.05)
+    return process
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill what is left of the run (its xdist workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+
+
+def test_sigterm_removes_the_hand_over_token_like_ctrl_c(
+    pytester: pytest.Pytester, hostile_env: FakeRadixServer, tmp_path: Path
+) -> None:
+    temp = tmp_path / "private-tmp"
+    process = start_blocked_run(pytester, temp)
+    try:
+        process.send_signal(signal.SIGTERM)  # the controller only, as `timeout` does
+        out, _ = process.communicate(timeout=60)
+    finally:
+        stop_group(process)
+    text = out.decode("utf-8", "replace")
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, text
+    assert "KeyboardInterrupt" in text
+    assert token_files(temp) == [] and list(temp.glob("pytest-radix-*")) == []
+    found = needles(hostile_env.client_secret, hostile_env.issued_tokens)
+    assert not hits(out, found)
+
+
+def test_the_next_run_removes_the_token_a_killed_controller_left(
+    pytester: pytest.Pytester, hostile_env: FakeRadixServer, tmp_path: Path
+) -> None:
+    temp = tmp_path / "private-tmp"
+    process = start_blocked_run(pytester, temp)
+    stop_group(process)  # SIGKILL: nothing can clean up
+    (left,) = token_files(temp)
+    pytester.makepyfile(test_blocking="def test_quick(radix_token):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", timeout=60)
+    result.assert_outcomes(passed=1)
+    assert not left.exists()
+    assert token_files(temp) == [] and list(temp.glob("pytest-radix-*")) == []
