@@ -31,7 +31,7 @@ from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
 from pytest_radix.errors import RadixCassetteError
-from pytest_radix.files import atomic_write
+from pytest_radix.files import atomic_write, os_reason
 from pytest_radix.scrubbing import (
     find_leak,
     scrub_bytes,
@@ -234,7 +234,13 @@ def save_cassette_file(
         refuse(yamlserializer.deserialize(content), content)
 
     refuse(data, text)  # a leak is never written, not even to the temp file
-    atomic_write(path, text, check=check)
+    try:
+        atomic_write(path, text, check=check)
+    except OSError as error:
+        raise RadixCassetteError(
+            f"cassette {path} could not be written: {os_reason(error)}; the previous file, "
+            "if any, is unchanged"
+        ) from None
 
 
 def scrub_request(request: Request) -> Request:

@@ -47,7 +47,8 @@ class RadixRun:
         """This process's ``/auth`` requests (replays not counted) and cassette counts."""
         recorder = self.recorder
         return {
-            "auth": sum(auth.auth_count for auth in self.auths),
+            "auth": sum(auth.auth_count for auth in self.auths)
+            + (recorder.unsaved_auth_requests if recorder else 0),
             "replayed": recorder.replayed if recorder else 0,
             "recorded": recorder.recorded if recorder else 0,
             "unsaved": recorder.unsaved if recorder else 0,

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from pytest_radix.files import process_alive
 from pytest_radix.run import RadixRun
 
 __all__ = ["HANDOVER_KEY", "COUNTS_KEY", "ControllerHooks", "handover_dir"]
@@ -80,18 +81,9 @@ def remove_orphans() -> None:
     for directory in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
         pid = directory.name.removeprefix(_PREFIX).split("-", 1)[0]
         with contextlib.suppress(OSError):
-            if pid.isdigit() and directory.stat().st_uid == os.getuid() and not _alive(int(pid)):
+            mine = directory.stat().st_uid == os.getuid()
+            if mine and pid.isdigit() and not process_alive(int(pid)):
                 shutil.rmtree(directory, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def _sigterm_interrupts() -> Callable[[], None]:

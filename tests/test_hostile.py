@@ -156,10 +156,10 @@ def test_a_save_killed_mid_write_leaves_the_old_cassette_intact(
     assert interactions[0][1]["body"]["string"] == b'[{"propertyId": "old-cassette-record"}]'
     # nothing appeared beside it but the dead process's temp file
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, leftover.name])
-    # a later save is not disturbed by the dead one's temp file
+    # a later save is not disturbed by the dead one's temp file, and removes it
     small_cassette(path)
     assert path.read_bytes() == before
-    leftover.unlink()
+    assert not leftover.exists()
 
 
 # =================================================================================================

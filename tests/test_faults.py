@@ -1,0 +1,204 @@
+"""Faults, round two: files that cannot be written, bad cassette names, a server that never
+answers, a token cache in a bad state, YAML alias bombs, temp files left by killed writers, and
+a recorded ``/auth`` error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import cassette_dir, output, run
+
+from pytest_radix.cassettes import save_cassette_file
+from pytest_radix.testing import FakeRadixServer
+
+RECORDING_SUITE = """
+import pytest
+
+@pytest.mark.radix_cassette("blocked/lost")
+def test_lost(radix_session):
+    assert radix_session.get("/export").status_code == 200
+
+def test_saved(radix_session):
+    assert radix_session.get("/export").status_code == 200
+
+def test_plain():
+    pass
+"""
+
+
+# -- a cassette that cannot be written ---------------------------------------------------------
+
+
+def test_a_cassette_that_cannot_be_written_fails_its_test_and_the_run_goes_on(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    cassettes = cassette_dir(pytester)
+    cassettes.mkdir(parents=True)
+    (cassettes / "blocked").write_text("a file where the cassette's directory should be\n")
+    pytester.makepyfile(test_api=RECORDING_SUITE)
+    result = run(pytester, "--radix-record-mode=all", "-rA")  # (all: nothing is read first)
+    text = output(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, text
+    assert "INTERNALERROR" not in text
+    result.assert_outcomes(passed=3, errors=1)  # test_lost passed, then its teardown failed
+    lost = cassettes / "blocked" / "lost.yaml"
+    result.stdout.fnmatch_lines(
+        [
+            f"ERROR test_api.py::test_lost - RadixCassetteError: cassette {lost} could not be "
+            "written: ?Errno *] *; the previous file, if any, is unchanged"
+        ]
+    )
+    assert (cassettes / "test_api" / "test_saved.yaml").is_file()
+
+
+def test_a_cassette_over_the_file_size_limit_fails_its_test(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """``ulimit -f``: the write fails with EFBIG (Python ignores SIGXFSZ)."""
+    radix_env.records = 400  # an /export body far over the limit; radix_auth.yaml is under it
+    pytester.makepyfile(
+        test_api="""
+        def test_big(radix_session):
+            assert radix_session.get("/export").status_code == 200
+
+        def test_plain():
+            pass
+        """
+    )
+    command = f'ulimit -f 8 && exec "{sys.executable}" -m pytest -p no:cacheprovider -rA '
+    command += "--radix-record-mode=once"
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ,
+    )
+    text = done.stdout + done.stderr
+    assert done.returncode == 1, text
+    assert "INTERNALERROR" not in text
+    assert "2 passed, 1 error" in text  # test_big passed, then its teardown failed
+    big = cassette_dir(pytester) / "test_api" / "test_big.yaml"
+    assert f"cassette {big} could not be written: [Errno 27] File too large" in text
+    assert (cassette_dir(pytester) / "radix_auth.yaml").is_file()
+    assert not big.exists()
+    assert not list(big.parent.glob(".*.tmp"))
+
+
+def test_an_auth_cassette_that_cannot_be_written_is_one_clear_error_and_one_auth(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    blocked = pytester.path / "blocked"
+    blocked.write_text("a file where the cassette dir should be\n")
+    pytester.makepyfile(
+        test_api="".join(
+            f"def test_{n}(radix_session):\n    radix_session.get('/export')\n\n" for n in range(5)
+        )
+    )
+    result = run(pytester, "--radix-record-mode=once", f"--radix-cassette-dir={blocked}/c")
+    text = output(result)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == 5, text
+    auth = blocked / "c" / "radix_auth.yaml"
+    assert text.count(f"RadixCassetteError: cassette {auth} could not be written: [Errno ") >= 5
+    assert "/auth is not sent again in this run" in text
+    assert "OSError" not in text and "INTERNALERROR" not in text
+    assert radix_env.auth_count == 1
+    result.stdout.fnmatch_lines(
+        ["radix: 1 authentication request, 0 cassettes replayed, 0 recorded*"]
+    )
+
+
+# -- names a radix_cassette marker may not give -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("radix_auth", "radix_auth.yaml is the run's authentication cassette; choose another name"),
+        ("radix_auth.yaml", "radix_auth.yaml is the run's authentication cassette"),
+        ("/", "the name is absolute"),
+        (".yaml", "the name names no file"),
+        ("//", "the name is absolute"),
+        ("a//", "the name"),
+        ("/tmp/elsewhere", "the name is absolute; give a path relative to the cassette dir"),
+    ],
+)
+def test_a_bad_cassette_name_is_refused_clearly(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, name: str, problem: str
+) -> None:
+    pytester.makepyfile(
+        test_api=f"""
+        import pytest
+
+        @pytest.mark.radix_cassette({name!r})
+        def test_named(radix_session):
+            radix_session.get("/export")
+        """
+    )
+    result = run(pytester, "--radix-record-mode=all", "-rA")
+    text = output(result)
+    if name == "a//":  # a trailing slash is harmless: the cassette is a.yaml
+        result.assert_outcomes(passed=1)
+        assert (cassette_dir(pytester) / "a.yaml").is_file()
+        return
+    result.assert_outcomes(errors=1)
+    assert f"@pytest.mark.radix_cassette({name!r}) on test_api.py::test_named: {problem}" in text
+    assert "IndexError" not in text
+    assert radix_env.requests_to("/export") == []
+    assert not (cassette_dir(pytester) / "radix_auth.yaml").exists() or name != "radix_auth"
+
+
+# -- a recorded /auth failure, replayed -----------------------------------------------------------
+
+
+def test_a_recorded_auth_failure_replays_as_a_cassette_error_not_a_network_one(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-radix writes no failed /auth, but a hand-edited or older cassette may hold one."""
+    pytester.makepyfile(
+        test_api="def test_export(radix_session):\n    radix_session.get('/export')\n"
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    auth = cassette_dir(pytester) / "radix_auth.yaml"
+    text = auth.read_text(encoding="utf-8").replace("code: 200", "code: 500")
+    auth.write_text(text.replace("message: OK", "message: Internal Server Error"), "utf-8")
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET", "RADIX_BASE_URL"):
+        monkeypatch.delenv(name)
+    result = run(pytester, "-rA")
+    text = output(result)
+    assert f"the authentication cassette {auth} holds an /auth answer 500 " in text
+    assert "nothing was sent now. Delete it and record it again" in text
+    assert "on every attempt" not in text and "POST https://api.radix.com/auth" not in text
+
+
+# -- temp files of killed writers ------------------------------------------------------------
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_save_removes_the_temp_files_of_dead_writers_only(tmp_path: Path) -> None:
+    from vcr.request import Request
+
+    path = tmp_path / "test_export.yaml"
+    dead = tmp_path / f".{path.name}.{dead_pid()}.k2j4h.tmp"
+    live = tmp_path / f".{path.name}.{os.getpid()}.p9x8c.tmp"  # a writer still at work
+    other = tmp_path / f".other.yaml.{dead_pid()}.a1b2c.tmp"  # another cassette's: not ours
+    for temp in (dead, live, other):
+        temp.write_text("half a cassette")
+    request = Request("GET", "http://127.0.0.1:9/export", None, {})
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "[]"}}
+    save_cassette_file(path, [(request, response)], {"api_version": "1.0.0"})
+    assert path.is_file()
+    assert not dead.exists()
+    assert live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, live.name, other.name])
