@@ -14,7 +14,9 @@ from requests.auth import AuthBase
 
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import (
+    NOT_SENT_AGAIN,
     RadixAuthError,
+    RadixError,
     RadixResponseError,
     RadixTransportError,
 )
@@ -180,7 +182,7 @@ class RadixAuth(AuthBase):
         self._fetch = fetch or self._authenticate
         self._discard = discard
         self._token: RadixToken | None = None
-        self._refused: RadixAuthError | None = None
+        self._failed: RadixAuthError | RadixTransportError | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -208,15 +210,16 @@ class RadixAuth(AuthBase):
         if token is not None and not needs_renewal(token):
             return token
         with self._lock:
-            if self._refused is not None:  # the same credentials would be refused again
-                raise RadixAuthError(str(self._refused), status=self._refused.status)
+            if self._failed is not None:  # refused credentials, or a server that never answers
+                raise _again(self._failed)
             token = self._token
             if token is None or needs_renewal(token):
                 try:
                     token = self._token = self._fetch()
-                except RadixAuthError as error:
-                    self.auth_count += error.sent  # the refused request, unless another sent it
-                    self._refused = error
+                except (RadixAuthError, RadixTransportError) as error:
+                    if isinstance(error, RadixAuthError) or error.timed_out:
+                        self.auth_count += error.sent  # unless another worker sent it
+                        self._failed = error
                     raise
                 self.auth_count += token.source == "live"
             return token
@@ -279,6 +282,14 @@ class RadixAuth(AuthBase):
 def needs_renewal(token: RadixToken) -> bool:
     """Whether less than min(60 s, half its lifetime) is left on ``token``."""
     return token.expires_within(min(REFRESH_MARGIN, token.lifetime / 2))
+
+
+def _again(error: RadixAuthError | RadixTransportError) -> RadixError:
+    """The error for an ``/auth`` not sent because an earlier one failed that way."""
+    if isinstance(error, RadixAuthError):
+        return RadixAuthError(str(error), status=error.status, sent=False)
+    message = str(error).removesuffix(NOT_SENT_AGAIN) + NOT_SENT_AGAIN
+    return RadixTransportError(message, timed_out=True, sent=False)
 
 
 def _value_of(token: RadixToken | str) -> str:

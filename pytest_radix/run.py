@@ -67,10 +67,11 @@ class RadixRun:
         xdist workers through the hand-over file, and (live mode, opt-in) through the token
         cache. Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
         from pytest_radix.auth import authenticate, needs_renewal
-        from pytest_radix.sharing import SharedTokenSource, cache_file, token_file
+        from pytest_radix.sharing import SharedTokenSource, cache_file, lock_wait, token_file
 
         client = (config.base_url, credentials.client_id, config.api_version)
-        stores = [token_file(self.handover, *client)] if self.handover else []
+        wait = lock_wait(config.timeout)
+        stores = [token_file(self.handover, *client, lock_timeout=wait)] if self.handover else []
         recorder = self.recorder
         if recorder is not None:  # cassettes: the token cache is not used while recording
             shared = None
@@ -82,7 +83,7 @@ class RadixRun:
 
         live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:
-            stores.append(cache_file(*client))
+            stores.append(cache_file(*client, lock_timeout=wait))
         if not stores:
             return live, None
         source = SharedTokenSource(live, stores, needs_renewal)

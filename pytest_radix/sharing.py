@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_radix.errors import RadixAuthError, RadixError, RadixTransportError
+from pytest_radix.errors import (
+    NOT_SENT_AGAIN,
+    RadixAuthError,
+    RadixError,
+    RadixTransportError,
+)
 from pytest_radix.files import atomic_write
 from pytest_radix.token import RadixToken
 
@@ -32,6 +37,7 @@ __all__ = [
     "TokenFile",
     "cache_directory",
     "cache_file",
+    "lock_wait",
     "token_file",
 ]
 
@@ -61,8 +67,10 @@ class TokenFile:
             lock.acquire()
         except filelock.Timeout:
             raise RadixTransportError(
-                f"waited {self.lock_timeout:g} s for the token lock {self.lock_path}, held by "
-                "another pytest process; if none is running, delete that file"
+                f"waited {self.lock_timeout:g} s for the token lock {self.lock_path}: another "
+                "pytest process (an xdist worker of this run, or a run sharing the token cache) "
+                "held it all that time, authenticating; /auth is answering very slowly. Do not "
+                "delete the lock: a process that ends releases it"
             ) from None
         try:
             yield
@@ -97,18 +105,25 @@ class TokenFile:
     def _refusal_path(self) -> Path:
         return self.path.with_name(self.path.name + ".refused")
 
-    def remember_refusal(self, error: RadixAuthError) -> None:
-        """Keep a refusal of the credentials for the other workers of the run (hand-over
-        files only: the token cache must not remember a refusal into the next run)."""
-        if self.source == "shared":
-            document = {"status": error.status, "message": str(error)}
-            atomic_write(self._refusal_path, json.dumps(document), private=True)
+    def remember_refusal(self, error: RadixAuthError | RadixTransportError) -> None:
+        """Keep a refusal of the credentials, or an ``/auth`` that went unanswered, for the
+        other workers of the run (hand-over files only: the token cache must not remember a
+        failure into the next run)."""
+        if self.source != "shared":
+            return
+        if isinstance(error, RadixTransportError) and not error.timed_out:
+            return
+        kind = "timeout" if isinstance(error, RadixTransportError) else "refused"
+        document = {"kind": kind, "status": getattr(error, "status", None), "message": str(error)}
+        atomic_write(self._refusal_path, json.dumps(document), private=True)
 
-    def refusal(self) -> RadixAuthError | None:
-        """The refusal another worker met, if any."""
+    def refusal(self) -> RadixAuthError | RadixTransportError | None:
+        """The refusal (or unanswered ``/auth``) another worker met, if any."""
         try:
             document: Any = json.loads(self._refusal_path.read_text(encoding="utf-8"))
             message, status = str(document["message"]), document.get("status")
+            if document.get("kind") == "timeout":
+                return RadixTransportError(message + NOT_SENT_AGAIN, timed_out=True, sent=False)
             return RadixAuthError(message, status=status, sent=False)
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -125,17 +140,40 @@ def cache_directory() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "pytest-radix"
 
 
+def lock_wait(timeout: float) -> float:
+    """How long to wait for the token lock: at least as long as its holder can take for one
+    ``/auth`` (every attempt, each after the longest ``Retry-After`` honoured)."""
+    from pytest_radix.transport import MAX_RETRY_AFTER, RETRIES
+
+    return max(LOCK_TIMEOUT, (RETRIES + 1) * (timeout + MAX_RETRY_AFTER))
+
+
 def token_file(
-    directory: Path, base_url: str, client_id: str, api_version: str, *, source: str = "shared"
+    directory: Path,
+    base_url: str,
+    client_id: str,
+    api_version: str,
+    *,
+    source: str = "shared",
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> TokenFile:
     """The token file in ``directory`` for one base URL, client id and API version."""
     key = hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
-    return TokenFile(directory / f"token-{key}.json", source=source)
+    return TokenFile(directory / f"token-{key}.json", source=source, lock_timeout=lock_timeout)
 
 
-def cache_file(base_url: str, client_id: str, api_version: str) -> TokenFile:
+def cache_file(
+    base_url: str, client_id: str, api_version: str, *, lock_timeout: float = LOCK_TIMEOUT
+) -> TokenFile:
     """The token cache for one base URL, client id and API version."""
-    return token_file(cache_directory(), base_url, client_id, api_version, source="cache")
+    return token_file(
+        cache_directory(),
+        base_url,
+        client_id,
+        api_version,
+        source="cache",
+        lock_timeout=lock_timeout,
+    )
 
 
 class SharedTokenSource:
@@ -177,7 +215,7 @@ class SharedTokenSource:
                 raise refused
             try:
                 token = self._fetch()
-            except RadixAuthError as error:
+            except (RadixAuthError, RadixTransportError) as error:
                 first.remember_refusal(error)
                 raise
             for store in self.stores:

@@ -13,7 +13,9 @@ import pytest
 from helpers import cassette_dir, output, run
 
 from pytest_radix.cassettes import save_cassette_file
-from pytest_radix.testing import FakeRadixServer
+from pytest_radix.errors import RadixTransportError
+from pytest_radix.sharing import LOCK_TIMEOUT, TokenFile, lock_wait
+from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 RECORDING_SUITE = """
 import pytest
@@ -202,3 +204,55 @@ def test_a_save_removes_the_temp_files_of_dead_writers_only(tmp_path: Path) -> N
     assert not dead.exists()
     assert live.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, live.name, other.name])
+
+
+# -- a server that accepts and never answers -----------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", [0, 3], ids=["in-process", "xdist-n3"])
+def test_a_dead_server_costs_one_auth_for_the_whole_run(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    """Once ``/auth`` went unanswered, no other test (nor xdist worker) waits for it again."""
+    radix_env.queue("/auth", *[FakeResponse(hang=True)] * 40)
+    monkeypatch.setenv("RADIX_TIMEOUT", "0.5")
+    pytester.makepyfile(
+        test_api="".join(
+            f"def test_{n}(radix_session):\n    radix_session.get('/export')\n\n" for n in range(6)
+        )
+    )
+    if workers:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-n", str(workers), "-rf", timeout=120
+        )
+    else:
+        result = run(pytester, "-rf")
+    text = output(result)
+    result.assert_outcomes(failed=6)
+    assert len(radix_env.requests_to("/auth")) == 4  # one request: its four attempts
+    assert text.count("/auth failed: no answer within 0.5 s per attempt") >= 6
+    assert "/auth is not sent again in this run" in text
+    result.stdout.fnmatch_lines(["radix: 1 authentication request, *"])
+
+
+def test_the_lock_timeout_message_does_not_say_to_delete_a_live_lock(tmp_path: Path) -> None:
+    import filelock
+
+    store = TokenFile(tmp_path / "token.json", lock_timeout=0.2)
+    holder = filelock.FileLock(str(store.lock_path))  # another holder, alive
+    with holder, pytest.raises(RadixTransportError) as info, store.locked():
+        pass  # pragma: no cover - the lock is never acquired
+    message = str(info.value)
+    assert str(store.lock_path) in message
+    assert "Do not delete the lock: a process that ends releases it" in message
+    assert "if none is running, delete" not in message
+
+
+def test_the_token_lock_waits_as_long_as_one_auth_can_take() -> None:
+    """Every attempt of one /auth, each after the longest Retry-After honoured: a live holder
+    is never taken for a dead one."""
+    assert lock_wait(30.0) == 4 * (30.0 + 60.0)
+    assert lock_wait(300.0) == 4 * (300.0 + 60.0) > LOCK_TIMEOUT
