@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from pytest_radix.config import RadixConfig
 from pytest_radix.credentials import RadixCredentials
+from pytest_radix.errors import RadixWarning
 
 if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
@@ -83,7 +85,15 @@ class RadixRun:
 
         live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:
-            stores.append(cache_file(*client, lock_timeout=wait))
+            cache = cache_file(*client, lock_timeout=wait)
+            problem = cache.unusable()
+            if problem is None:
+                stores.append(cache)
+            else:
+                warnings.warn(
+                    RadixWarning(f"pytest-radix: the token cache is not used: {problem}"),
+                    stacklevel=2,
+                )
         if not stores:
             return live, None
         source = SharedTokenSource(live, stores, needs_renewal)

@@ -16,8 +16,10 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,10 @@ from pytest_radix.errors import (
     RadixAuthError,
     RadixError,
     RadixTransportError,
+    RadixWarning,
 )
-from pytest_radix.files import atomic_write
-from pytest_radix.token import RadixToken
+from pytest_radix.files import atomic_write, os_reason
+from pytest_radix.token import MAX_LIFETIME, RadixToken
 
 __all__ = [
     "LOCK_TIMEOUT",
@@ -84,11 +87,49 @@ class TokenFile:
             value, lifetime = str(data["token"]), float(data["lifetime"])
             age = time.time() - float(data["received"])
             claims = data.get("claims") or {}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
-        if not value or age < 0 or not isinstance(claims, dict):
+        if not value or not isinstance(claims, dict):
+            return None
+        if not (0 <= age < MAX_LIFETIME and 0 < lifetime <= MAX_LIFETIME):  # nan, inf, 1e999
             return None
         return RadixToken(value, lifetime, claims, time.monotonic() - age, self.source)
+
+    def unusable(self) -> str | None:
+        """Why this file must not hold a token (a token cache others could read or replace),
+        or ``None``. Its directory is made (0700) if missing."""
+        directory = self.path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            info = directory.stat()
+        except OSError as error:
+            return f"{directory} cannot be made: {os_reason(error)}"
+        if not hasattr(os, "getuid"):  # no POSIX owners and modes to check
+            return None
+        if info.st_uid != os.getuid():
+            return f"{directory} belongs to another user (uid {info.st_uid})"
+        if info.st_mode & 0o022:
+            return (
+                f"{directory} can be written by others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                f"run: chmod 700 {directory}"
+            )
+        for path in (self.path, self.lock_path):
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                return f"{path} cannot be read: {os_reason(error)}"
+            if not stat.S_ISREG(info.st_mode):
+                return f"{path} is not a regular file; delete it"
+            if info.st_uid != os.getuid():
+                return f"{path} belongs to another user (uid {info.st_uid}); delete it"
+            if info.st_mode & 0o077:
+                return (
+                    f"{path} can be read by others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                    f"run: chmod 600 {path}, or delete it"
+                )
+        return None
 
     def save(self, token: RadixToken) -> None:
         """Store ``token`` (value, lifetime, receipt time, claims)."""
@@ -135,9 +176,11 @@ class TokenFile:
 
 
 def cache_directory() -> Path:
-    """``$XDG_CACHE_HOME/pytest-radix`` or ``~/.cache/pytest-radix``."""
+    """``$XDG_CACHE_HOME/pytest-radix`` or ``~/.cache/pytest-radix``. A relative
+    ``XDG_CACHE_HOME`` (``.cache``, an unexpanded ``~/.cache``) is ignored, as the XDG rules
+    say: it would put the token in the project tree."""
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".cache") / "pytest-radix"
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "pytest-radix"
 
 
 def lock_wait(timeout: float) -> float:
@@ -205,9 +248,9 @@ class SharedTokenSource:
                 if token is not None and not self._usable(token):
                     token = None
                 if token is not None:
-                    for other in self.stores:
+                    for other in list(self.stores):
                         if other is not store:
-                            other.save(token)
+                            self._save(other, token)
                     return token
             first = self.stores[0]
             refused = first.refusal()
@@ -218,15 +261,27 @@ class SharedTokenSource:
             except (RadixAuthError, RadixTransportError) as error:
                 first.remember_refusal(error)
                 raise
-            for store in self.stores:
-                try:
-                    store.save(token)
-                except OSError as error:
-                    raise RadixError(
-                        f"could not store the token in {store.path}: "
-                        f"{error.strerror or type(error).__name__}"
-                    ) from None
+            for store in list(self.stores):
+                self._save(store, token)
             return token
+
+    def _save(self, store: TokenFile, token: RadixToken) -> None:
+        """Store ``token``; a token cache that cannot be written is dropped with a warning."""
+        try:
+            store.save(token)
+        except OSError as error:
+            if store.source != "cache":
+                raise RadixError(
+                    f"could not store the token in {store.path}: {os_reason(error)}"
+                ) from None
+            self.stores.remove(store)
+            warnings.warn(
+                RadixWarning(
+                    f"pytest-radix: the token cache {store.path} cannot be written "
+                    f"({os_reason(error)}); running without it"
+                ),
+                stacklevel=2,
+            )
 
     def _usable(self, token: RadixToken) -> bool:
         return str(token.value) not in self._rejected and not self._is_due(token)

@@ -15,7 +15,13 @@ from typing import Any
 from pytest_radix.errors import RadixResponseError, RadixWarning
 from pytest_radix.masking import MASK, MaskedStr, register_secret
 
-__all__ = ["DEFAULT_LIFETIME", "RadixToken", "read_auth_response", "token_lifetime"]
+__all__ = [
+    "DEFAULT_LIFETIME",
+    "MAX_LIFETIME",
+    "RadixToken",
+    "read_auth_response",
+    "token_lifetime",
+]
 
 DEFAULT_LIFETIME = 3600.0
 """Seconds a token is assumed to live when nothing says otherwise."""
@@ -26,7 +32,8 @@ TOKEN_KEYS = ("access_token", "accessToken", "token", "jwt", "id_token", "idToke
 WRAPPER_KEYS = ("data", "result", "response")
 """Objects an ``/auth`` response may wrap its fields in, once."""
 
-_MAX_LIFETIME = 366 * 24 * 3600.0  # a year and a day: anything longer is not a real expiry
+MAX_LIFETIME = 366 * 24 * 3600.0
+"""A year and a day: a longer lifetime is not a real expiry."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -225,7 +232,7 @@ def token_lifetime(
 
 
 def _keep(found: list[float], key: str, seconds: float | None) -> None:
-    if seconds is not None and 0 < seconds <= _MAX_LIFETIME:
+    if seconds is not None and 0 < seconds <= MAX_LIFETIME:
         found.append(seconds)
         return
     warnings.warn(

@@ -4,9 +4,11 @@ a recorded ``/auth`` error."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from helpers import cassette_dir, output, run
 
 from pytest_radix.cassettes import save_cassette_file
 from pytest_radix.errors import RadixTransportError
-from pytest_radix.sharing import LOCK_TIMEOUT, TokenFile, lock_wait
+from pytest_radix.sharing import LOCK_TIMEOUT, TokenFile, cache_directory, lock_wait
 from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 RECORDING_SUITE = """
@@ -256,3 +258,115 @@ def test_the_token_lock_waits_as_long_as_one_auth_can_take() -> None:
     is never taken for a dead one."""
     assert lock_wait(30.0) == 4 * (30.0 + 60.0)
     assert lock_wait(300.0) == 4 * (300.0 + 60.0) > LOCK_TIMEOUT
+
+
+# -- the token cache in a bad state ------------------------------------------------------------
+
+CACHE_SUITE = """
+def test_export(radix_session):
+    assert radix_session.get("/export").status_code == 200
+"""
+SHOW_WARNINGS = ("-W", "default::pytest_radix.RadixWarning", "-rw")
+
+
+def cached_run(pytester: pytest.Pytester) -> pytest.RunResult:
+    pytester.makepyfile(test_api=CACHE_SUITE)
+    return run(pytester, "--radix-token-cache", *SHOW_WARNINGS)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private HOME, and no XDG_CACHE_HOME: the cache is ``<home>/.cache/pytest-radix``."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    return home
+
+
+def cached_tokens(home: Path) -> list[Path]:
+    return sorted((home / ".cache" / "pytest-radix").glob("token-*.json"))
+
+
+@pytest.mark.parametrize("value", [".cache", "~/.cache", "cache/../.cache"])
+def test_a_relative_xdg_cache_home_is_ignored(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    home: Path,
+    value: str,
+) -> None:
+    """The XDG rules say to ignore a relative value: it would put the live token in the
+    project tree, where ``git add`` picks it up."""
+    monkeypatch.setenv("XDG_CACHE_HOME", value)
+    assert cache_directory() == home / ".cache" / "pytest-radix"
+    cached_run(pytester).assert_outcomes(passed=1)
+    assert len(cached_tokens(home)) == 1
+    assert not [p for p in pytester.path.rglob("*") if "token-" in p.name]
+
+
+def test_a_cached_lifetime_too_long_for_a_clock_is_ignored(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, home: Path
+) -> None:
+    cached_run(pytester).assert_outcomes(passed=1)
+    (path,) = cached_tokens(home)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for lifetime in ("1e999", "1e300", "NaN"):
+        text = json.dumps({**document, "lifetime": "LIFETIME"}).replace('"LIFETIME"', lifetime)
+        path.write_text(text, encoding="utf-8")
+        result = cached_run(pytester)
+        result.assert_outcomes(passed=1)
+        assert "OverflowError" not in output(result)
+    assert radix_env.auth_count == 4  # the bad entries were not used, and were replaced
+
+
+def other_user(path: Path) -> None:
+    os.chown(path, 65534, 65534)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "problem"),
+    [
+        (lambda token: token.chmod(0o644), "can be read by others (mode 0644); run: chmod 600"),
+        (lambda token: token.parent.chmod(0o777), "can be written by others (mode 0777)"),
+        (other_user, "belongs to another user (uid 65534); delete it"),
+    ],
+    ids=["file-0644", "dir-0777", "file-of-another-user"],
+)
+def test_an_unsafe_token_cache_is_refused_and_not_used(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    home: Path,
+    spoil: Callable[[Path], None],
+    problem: str,
+) -> None:
+    if spoil is other_user and os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    cached_run(pytester).assert_outcomes(passed=1)
+    (path,) = cached_tokens(home)
+    spoil(path)
+    before = path.read_bytes()
+    result = cached_run(pytester)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*RadixWarning: pytest-radix: the token cache is not used: *"])
+    assert problem in output(result)
+    assert radix_env.auth_count == 2  # the cached token was not taken
+    assert path.read_bytes() == before  # nor was the new one written there
+
+
+def test_an_unwritable_home_runs_without_the_token_cache(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    not_a_dir = tmp_path / "home-is-a-file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("HOME", str(not_a_dir))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    result = cached_run(pytester)
+    result.assert_outcomes(passed=1, warnings=1)
+    assert f"the token cache is not used: {not_a_dir}/.cache/pytest-radix cannot be made: " in (
+        output(result)
+    )
+    assert radix_env.auth_count == 1
