@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import cassette_dir, output, run
 
 from pytest_radix.cassettes import save_cassette_file
-from pytest_radix.errors import RadixTransportError
+from pytest_radix.errors import RadixCassetteError, RadixTransportError
 from pytest_radix.sharing import LOCK_TIMEOUT, TokenFile, cache_directory, lock_wait
 from pytest_radix.testing import FakeRadixServer, FakeResponse
 
@@ -370,3 +371,85 @@ def test_an_unwritable_home_runs_without_the_token_cache(
         output(result)
     )
     assert radix_env.auth_count == 1
+
+
+# -- YAML alias bombs ---------------------------------------------------------------------------
+
+BILLION_LAUGHS = "\n".join(
+    [
+        'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+        *(
+            f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]"
+            for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "interactions: [*i]",
+        "version: 1",
+        "",
+    ]
+)
+"""A 1 KB cassette whose aliases expand to 9⁹ (387 million) strings."""
+
+
+def limited(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` under bash with 1.5 GB of address space (a bomb would need far more)."""
+    return subprocess.run(
+        ["bash", "-c", f"ulimit -v 1500000 && exec {command}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ,
+    )
+
+
+def test_an_alias_bomb_cassette_is_refused_naming_it(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_api=CACHE_SUITE)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    bomb = cassette_dir(pytester) / "test_api" / "test_export.yaml"
+    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    done = limited(f'"{sys.executable}" -m pytest -p no:cacheprovider -rf', pytester.path)
+    text = done.stdout + done.stderr
+    assert done.returncode == 1, text
+    assert f"RadixCassetteError: cassette {bomb} is refused: its YAML aliases expand it to" in text
+    assert "MemoryError" not in text
+    assert bomb.read_text(encoding="utf-8") == BILLION_LAUGHS  # left as it was
+
+
+def test_audit_refuses_an_alias_bomb_naming_it(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    done = limited(f'"{sys.executable}" -m pytest_radix audit {bomb}', tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{bomb}:0: refused, not audited: its YAML aliases expand it to more than" in done.stdout
+    assert "MemoryError" not in done.stderr
+
+
+def test_a_self_containing_alias_is_refused_and_small_aliases_are_not(tmp_path: Path) -> None:
+    from pytest_radix.cassettes import load_cassette_file
+
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("interactions: &x [*x]\nversion: 1\n", encoding="utf-8")
+    with pytest.raises(RadixCassetteError, match="aliases make it contain itself"):
+        load_cassette_file(loop)
+    headers = {"Content-Type": ["application/json"]}
+    interaction = {
+        "request": {
+            "method": "GET",
+            "uri": "http://127.0.0.1:9/export",
+            "body": None,
+            "headers": headers,
+        },
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": headers,
+            "body": {"string": "[]"},
+        },
+    }
+    shared = tmp_path / "shared.yaml"  # PyYAML writes an alias for the shared headers
+    shared.write_text(yaml.dump({"interactions": [interaction, interaction], "version": 1}))
+    assert "*id" in shared.read_text()
+    assert len(load_cassette_file(shared)[0]) == 2
