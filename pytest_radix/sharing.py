@@ -27,6 +27,7 @@ from typing import Any
 from pytest_radix.errors import (
     NOT_SENT_AGAIN,
     RadixAuthError,
+    RadixCassetteError,
     RadixError,
     RadixTransportError,
     RadixWarning,
@@ -146,33 +147,47 @@ class TokenFile:
     def _refusal_path(self) -> Path:
         return self.path.with_name(self.path.name + ".refused")
 
-    def remember_refusal(self, error: RadixAuthError | RadixTransportError) -> None:
-        """Keep a refusal of the credentials, or an ``/auth`` that went unanswered, for the
-        other workers of the run (hand-over files only: the token cache must not remember a
-        failure into the next run)."""
-        if self.source != "shared":
+    def remember_refusal(self, error: RadixError) -> None:
+        """Keep a failure no other worker of the run should meet again — refused credentials,
+        an ``/auth`` that went unanswered, a ``radix_auth.yaml`` that could not be written — for
+        the others (hand-over files only: the token cache must not remember a failure into the
+        next run)."""
+        kind = _FAILURE_KINDS.get(type(error))
+        if self.source != "shared" or kind is None:
             return
         if isinstance(error, RadixTransportError) and not error.timed_out:
             return
-        kind = "timeout" if isinstance(error, RadixTransportError) else "refused"
         document = {"kind": kind, "status": getattr(error, "status", None), "message": str(error)}
         atomic_write(self._refusal_path, json.dumps(document), private=True)
 
-    def refusal(self) -> RadixAuthError | RadixTransportError | None:
-        """The refusal (or unanswered ``/auth``) another worker met, if any."""
+    def refusal(self) -> RadixError | None:
+        """The failure another worker met and remembered, if any."""
         try:
             document: Any = json.loads(self._refusal_path.read_text(encoding="utf-8"))
-            message, status = str(document["message"]), document.get("status")
-            if document.get("kind") == "timeout":
-                return RadixTransportError(message + NOT_SENT_AGAIN, timed_out=True, sent=False)
-            return RadixAuthError(message, status=status, sent=False)
+            message, status, kind = (
+                str(document["message"]),
+                document.get("status"),
+                document.get("kind"),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if kind == "timeout":
+            return RadixTransportError(message + NOT_SENT_AGAIN, timed_out=True, sent=False)
+        if kind == "cassette":
+            return RadixCassetteError(message)
+        return RadixAuthError(message, status=status, sent=False)
 
     def remove(self) -> None:
         """Delete the stored token."""
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+_FAILURE_KINDS: dict[type[RadixError], str] = {
+    RadixAuthError: "refused",
+    RadixTransportError: "timeout",
+    RadixCassetteError: "cassette",
+}
 
 
 def cache_directory() -> Path:
@@ -258,7 +273,7 @@ class SharedTokenSource:
                 raise refused
             try:
                 token = self._fetch()
-            except (RadixAuthError, RadixTransportError) as error:
+            except RadixError as error:
                 first.remember_refusal(error)
                 raise
             for store in list(self.stores):

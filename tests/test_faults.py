@@ -95,8 +95,9 @@ def test_a_cassette_over_the_file_size_limit_fails_its_test(
     assert not list(big.parent.glob(".*.tmp"))
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "xdist-n2"])
 def test_an_auth_cassette_that_cannot_be_written_is_one_clear_error_and_one_auth(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, workers: int
 ) -> None:
     blocked = pytester.path / "blocked"
     blocked.write_text("a file where the cassette dir should be\n")
@@ -105,7 +106,13 @@ def test_an_auth_cassette_that_cannot_be_written_is_one_clear_error_and_one_auth
             f"def test_{n}(radix_session):\n    radix_session.get('/export')\n\n" for n in range(5)
         )
     )
-    result = run(pytester, "--radix-record-mode=once", f"--radix-cassette-dir={blocked}/c")
+    args = ["--radix-record-mode=once", f"--radix-cassette-dir={blocked}/c"]
+    if workers:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-n", str(workers), *args, timeout=120
+        )
+    else:
+        result = run(pytester, *args)
     text = output(result)
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == 5, text
