@@ -6,7 +6,7 @@ import contextlib
 import glob
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 __all__ = ["atomic_write", "os_reason", "process_alive", "remove_stale_temps"]
@@ -44,15 +44,15 @@ def atomic_write(
         if temp is not None:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
-    remove_stale_temps(path)
+    remove_stale_temps(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
 
 
-def remove_stale_temps(path: Path) -> None:
-    """Remove the temp files beside ``path`` whose writer no longer runs (killed mid-write)."""
-    start = len(f".{path.name}.")
-    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = temp.name[start:].split(".", 1)[0]
-        if pid.isdigit() and not process_alive(int(pid)):
+def remove_stale_temps(temps: Iterable[Path]) -> None:
+    """Remove the temp files among ``temps`` whose writer no longer runs (killed mid-write);
+    files not named like :func:`atomic_write`'s temp files are left alone."""
+    for temp in temps:
+        parts = temp.name.removesuffix(".tmp").rsplit(".", 2)  # .<name>.<pid>.<random>.tmp
+        if len(parts) == 3 and parts[1].isdigit() and not process_alive(int(parts[1])):
             with contextlib.suppress(OSError):
                 temp.unlink()
 

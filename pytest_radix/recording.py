@@ -25,6 +25,7 @@ from pytest_radix.errors import (
     RadixTransportError,
     RadixWarning,
 )
+from pytest_radix.files import remove_stale_temps
 from pytest_radix.run import AUTH_CASSETTE, FAILED
 from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.sharing import LOCK_TIMEOUT
@@ -512,6 +513,13 @@ class CassettePlugin:
                 item.fixturenames = [*names, "radix_vcr_config"]  # type: ignore[attr-defined]
         if marked:
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
+
+    def pytest_sessionfinish(self) -> None:
+        """After a recording run (on the xdist controller, or without xdist), remove the temp
+        files that killed writers left in the cassette dir."""
+        recorder = self.recorder
+        if recorder.mode != "none" and recorder.handover is None and recorder.directory.is_dir():
+            remove_stale_temps(recorder.directory.rglob(".*.tmp"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

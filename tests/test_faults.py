@@ -216,6 +216,23 @@ def test_a_save_removes_the_temp_files_of_dead_writers_only(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, live.name, other.name])
 
 
+def test_a_recording_run_removes_the_temp_files_of_dead_writers_in_the_cassette_dir(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """Even beside a cassette that is never written again."""
+    old = cassette_dir(pytester) / "test_old"
+    old.mkdir(parents=True)
+    dead = old / f".test_gone.yaml.{dead_pid()}.q1w2e3r4.tmp"
+    live = old / f".test_gone.yaml.{os.getpid()}.a9s8d7f6.tmp"
+    unrelated = old / ".notes.tmp"  # not named like pytest-radix's temp files
+    for temp in (dead, live, unrelated):
+        temp.write_text("half a cassette")
+    pytester.makepyfile(test_api=CACHE_SUITE)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    assert not dead.exists()
+    assert live.exists() and unrelated.exists()
+
+
 # -- a server that accepts and never answers -----------------------------------------------------
 
 
