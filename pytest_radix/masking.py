@@ -215,17 +215,14 @@ def _mask_record(record: logging.LogRecord) -> None:
         record.stack_info = mask(record.stack_info)
 
 
-_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-
-
-def _mask_extra(record: logging.LogRecord) -> None:
+def _mask_extra(record: logging.LogRecord, extra: Iterable[str]) -> None:
     """Mask the ``extra=`` fields of a record (set after the record factory ran) without
     changing the objects they hold: a field showing a secret becomes its masked text."""
-    for key, value in list(vars(record).items()):
-        if key not in _RECORD_FIELDS:
-            masked = masked_value(value)
-            if masked is not value:
-                record.__dict__[key] = masked
+    for key in extra:
+        value = record.__dict__.get(key)
+        masked = masked_value(value)
+        if masked is not value:
+            record.__dict__[key] = masked
 
 
 def install_log_masking() -> Callable[[], None]:
@@ -241,7 +238,9 @@ def install_log_masking() -> Callable[[], None]:
 
     def masking_make_record(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(self, *args, **kwargs)
-        _mask_extra(record)
+        extra = kwargs.get("extra", args[8] if len(args) > 8 else None)  # (name, level, …)
+        if extra:
+            _mask_extra(record, extra)
         return record
 
     logging.setLogRecordFactory(factory)
