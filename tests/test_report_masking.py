@@ -557,18 +557,33 @@ def test_ctrl_c_during_a_request_with_full_trace_is_masked(
     assert not found, f"{len(found)} leaked fragments, in these lines:\n{where(text, found)}"
 
 
+@pytest.mark.parametrize("where", ["test", "session-teardown"])
 def test_pytest_exit_message_is_masked(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, where: str
 ) -> None:
     pytester.makepyfile(
         """
         import pytest
 
-        def test_exit(radix_token, radix_credentials):
+        @pytest.fixture(scope="session")
+        def exits_at_the_end(radix_token, radix_credentials):
+            yield
             pytest.exit(f"stopping: token {radix_token} key {radix_credentials.client_secret}")
+
+        def test_exit(radix_token, radix_credentials, request):
+            if request.config.getoption("--where") == "session-teardown":
+                request.getfixturevalue("exits_at_the_end")
+            else:
+                pytest.exit(f"stopping: token {radix_token} key {radix_credentials.client_secret}")
         """
     )
-    result = run(pytester, "--full-trace")
+    pytester.makeconftest(
+        """
+        def pytest_addoption(parser):
+            parser.addoption("--where")
+        """
+    )
+    result = run(pytester, "--full-trace", f"--where={where}")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     text = everything(result, pytester.path)
     assert "stopping: token *** key ***" in text
