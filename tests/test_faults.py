@@ -477,3 +477,25 @@ def test_a_self_containing_alias_is_refused_and_small_aliases_are_not(tmp_path: 
     shared.write_text(yaml.dump({"interactions": [interaction, interaction], "version": 1}))
     assert "*id" in shared.read_text()
     assert len(load_cassette_file(shared)[0]) == 2
+
+
+def test_a_token_cache_that_cannot_be_written_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    from pytest_radix import RadixToken, RadixWarning
+    from pytest_radix.auth import needs_renewal
+    from pytest_radix.sharing import SharedTokenSource
+
+    (tmp_path / "not-a-dir").write_text("")
+    handover = TokenFile(tmp_path / "handover" / "token.json")
+    cache = TokenFile(tmp_path / "not-a-dir" / "token.json", source="cache")
+    fetched: list[RadixToken] = []
+
+    def fetch() -> RadixToken:
+        fetched.append(RadixToken("opaque-token-for-the-cache", 600.0))
+        return fetched[-1]
+
+    source = SharedTokenSource(fetch, [handover, cache], needs_renewal)
+    with pytest.warns(RadixWarning, match=r"token cache .*token.json cannot be written .*Errno"):
+        token = source.fetch()
+    assert token is fetched[0] and source.stores == [handover]
+    assert handover.load() is not None
+    assert source.fetch().value == token.value and len(fetched) == 1  # handed over, no new /auth
