@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pytest_radix.bounded_yaml import AliasBombError
 from pytest_radix.masking import JWT, PLACEHOLDER, escaped_forms
 
 __all__ = ["Finding", "audit_file", "audit_paths", "cassette_files", "default_cassette_dir"]
@@ -42,8 +43,9 @@ def _scalars(text: str) -> Iterator[tuple[int, str, str | None]]:
     """
     import yaml
 
-    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    root = yaml.compose(text, Loader=Loader)
+    from pytest_radix.bounded_yaml import compose
+
+    root = compose(text)
     todo: list[tuple[yaml.Node, str | None]] = [] if root is None else [(root, None)]
     while todo:
         node, key = todo.pop()
@@ -66,6 +68,8 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
     forms = sorted({f.lower() for f in escaped_forms(secret)}, key=len) if secret else []
     try:
         scalars = list(_scalars(text))
+    except AliasBombError as error:
+        return [(path, 0, f"refused, not audited: {error}")]
     except Exception:  # not YAML: audit it line by line
         scalars = [(n, line, None) for n, line in enumerate(text.splitlines(), 1)]
     found: set[Finding] = set()

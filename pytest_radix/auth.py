@@ -14,11 +14,13 @@ from requests.auth import AuthBase
 
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import (
+    NOT_SENT_AGAIN,
     RadixAuthError,
+    RadixError,
     RadixResponseError,
     RadixTransportError,
 )
-from pytest_radix.masking import mask
+from pytest_radix.masking import MaskedStr, mask
 from pytest_radix.token import RadixToken, read_auth_response
 from pytest_radix.transport import RetryAfterTooLong, make_adapter, request_failed
 from pytest_radix.urls import (
@@ -73,6 +75,7 @@ def authenticate(
     url = join_url(base_url, "/auth")
     host = urlsplit(url).netloc
     http = session or auth_session()
+    failure = None
     try:
         response = http.post(
             url,
@@ -82,10 +85,12 @@ def authenticate(
             allow_redirects=False,
         )
     except (RetryAfterTooLong, requests.RequestException) as error:
-        raise request_failed("POST", url, error, timeout=timeout) from None
+        failure = request_failed("POST", url, error, timeout=timeout)
     finally:
         if session is None:
             http.close()
+    if failure is not None:  # raised here, not in the except: no __context__ holding the body
+        raise failure
     return _token_from(response, credentials, url, host)
 
 
@@ -177,7 +182,7 @@ class RadixAuth(AuthBase):
         self._fetch = fetch or self._authenticate
         self._discard = discard
         self._token: RadixToken | None = None
-        self._refused: RadixAuthError | None = None
+        self._failed: RadixAuthError | RadixTransportError | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -205,15 +210,16 @@ class RadixAuth(AuthBase):
         if token is not None and not needs_renewal(token):
             return token
         with self._lock:
-            if self._refused is not None:  # the same credentials would be refused again
-                raise RadixAuthError(str(self._refused), status=self._refused.status)
+            if self._failed is not None:  # refused credentials, or a server that never answers
+                raise _again(self._failed)
             token = self._token
             if token is None or needs_renewal(token):
                 try:
                     token = self._token = self._fetch()
-                except RadixAuthError as error:
-                    self.auth_count += error.sent  # the refused request, unless another sent it
-                    self._refused = error
+                except (RadixAuthError, RadixTransportError) as error:
+                    if isinstance(error, RadixAuthError) or error.timed_out:
+                        self.auth_count += error.sent  # unless another worker sent it
+                        self._failed = error
                     raise
                 self.auth_count += token.source == "live"
             return token
@@ -235,10 +241,15 @@ class RadixAuth(AuthBase):
         """Whether ``url`` is on the base URL's origin (the only place the token goes)."""
         return origin_of(url) == self._origin
 
+    def header(self) -> str:
+        """The ``Authorization`` value, ``Bearer <token>``, as a ``str`` whose repr is masked
+        (``response.request.headers`` shows it)."""
+        return MaskedStr(f"Bearer {self.token.value}")
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Attach ``Authorization: Bearer …`` to a request for the base URL's origin."""
         if request.url and self.applies_to(request.url):
-            request.headers["Authorization"] = f"Bearer {self.token.value}"
+            request.headers["Authorization"] = self.header()
             request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
 
@@ -256,7 +267,7 @@ class RadixAuth(AuthBase):
         self.reject(used)
         retry = sent.copy()
         retry.hooks["response"] = [h for h in retry.hooks["response"] if h != self._retry_on_401]
-        retry.headers["Authorization"] = f"Bearer {self.token.value}"
+        retry.headers["Authorization"] = self.header()
         again = response.connection.send(retry, **kwargs)
         again.history.append(response)
         again.request = retry
@@ -271,6 +282,14 @@ class RadixAuth(AuthBase):
 def needs_renewal(token: RadixToken) -> bool:
     """Whether less than min(60 s, half its lifetime) is left on ``token``."""
     return token.expires_within(min(REFRESH_MARGIN, token.lifetime / 2))
+
+
+def _again(error: RadixAuthError | RadixTransportError) -> RadixError:
+    """The error for an ``/auth`` not sent because an earlier one failed that way."""
+    if isinstance(error, RadixAuthError):
+        return RadixAuthError(str(error), status=error.status, sent=False)
+    message = str(error).removesuffix(NOT_SENT_AGAIN) + NOT_SENT_AGAIN
+    return RadixTransportError(message, timed_out=True, sent=False)
 
 
 def _value_of(token: RadixToken | str) -> str:

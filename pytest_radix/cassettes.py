@@ -30,8 +30,9 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
+from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
-from pytest_radix.files import atomic_write
+from pytest_radix.files import atomic_write, os_reason
 from pytest_radix.scrubbing import (
     find_leak,
     scrub_bytes,
@@ -125,6 +126,8 @@ def load_cassette_file(path: Path) -> tuple[list[tuple[Request, dict[str, Any]]]
         data = _plain_yaml(text)
         if data is _NOT_PLAIN:
             data = yamlserializer.deserialize(text)
+    except AliasBombError as error:
+        raise RadixCassetteError(f"cassette {path} is refused: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -170,13 +173,10 @@ def _plain_yaml(text: str) -> Any:
     (what cassettes hold), about twice as fast as constructing it; :data:`_NOT_PLAIN` when
     anything else is there (another tag, a float, a merge key), for vcrpy's loader to read.
 
-    Only libyaml's composer runs on the text: nothing is constructed from a tag.
+    Only libyaml's composer runs on the text: nothing is constructed from a tag. A document
+    whose aliases expand too far raises :class:`AliasBombError` before anything walks it.
     """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-    finally:
-        loader.dispose()
+    node = compose(text)
     try:
         return _plain_node(node) if node is not None else None
     except (KeyError, ValueError, TypeError, RecursionError):
@@ -234,7 +234,13 @@ def save_cassette_file(
         refuse(yamlserializer.deserialize(content), content)
 
     refuse(data, text)  # a leak is never written, not even to the temp file
-    atomic_write(path, text, check=check)
+    try:
+        atomic_write(path, text, check=check)
+    except OSError as error:
+        raise RadixCassetteError(
+            f"cassette {path} could not be written: {os_reason(error)}; the previous file, "
+            "if any, is unchanged"
+        ) from None
 
 
 def scrub_request(request: Request) -> Request:

@@ -43,7 +43,22 @@ class RadixResponseError(RadixError):
 
 
 class RadixTransportError(RadixError):
-    """No usable answer came: refused, timed out, TLS failed, cut off, or rate limited."""
+    """No usable answer came: refused, timed out, TLS failed, cut off, or rate limited.
+
+    ``timed_out``: the server took the whole timeout without answering. ``sent`` is false when
+    this process sent nothing (an earlier request of the run timed out, here or on another
+    xdist worker).
+    """
+
+    def __init__(self, message: str, *, timed_out: bool = False, sent: bool = True) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.sent = sent
+
+
+NOT_SENT_AGAIN = "; /auth is not sent again in this run"
+"""Ends the message of an ``/auth`` not sent because an earlier one of the run went
+unanswered."""
 
 
 class RadixCassetteError(RadixError):

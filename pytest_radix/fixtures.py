@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_radix.config import RadixConfig
 from pytest_radix.credentials import RadixCredentials
+from pytest_radix.masking import masked_value
 from pytest_radix.run import RUN, missing_credentials
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ __all__ = [
     "radix_session_factory",
     "radix_token",
     "radix_vcr_config",
+    "record_testsuite_property",
+    "record_xml_attribute",
 ]
 
 
@@ -152,3 +155,26 @@ def radix_session(
     session = radix_session_factory()
     yield session
     session.close()
+
+
+PropertyRecorder = Callable[[str, object], None]
+
+
+def _masking(record: PropertyRecorder) -> PropertyRecorder:
+    def masked(name: str, value: object) -> None:
+        __tracebackhide__ = True
+        record(name, masked_value(value))
+
+    return masked
+
+
+@pytest.fixture(scope="session")
+def record_testsuite_property(record_testsuite_property: PropertyRecorder) -> PropertyRecorder:
+    """pytest's ``record_testsuite_property``, with secrets masked in the values it writes."""
+    return _masking(record_testsuite_property)
+
+
+@pytest.fixture
+def record_xml_attribute(record_xml_attribute: PropertyRecorder) -> PropertyRecorder:
+    """pytest's ``record_xml_attribute``, with secrets masked in the values it writes."""
+    return _masking(record_xml_attribute)

@@ -27,6 +27,7 @@ __all__ = [
     "known_secrets",
     "mask",
     "mask_object",
+    "masked_value",
     "register_secret",
 ]
 
@@ -181,6 +182,20 @@ def mask_object(obj: Any, *, _seen: set[int] | None = None) -> Any:
     return obj
 
 
+def masked_value(value: Any) -> Any:
+    """``value`` itself when neither its ``str`` nor its ``repr`` shows a secret, else its
+    ``str`` masked. ``value`` is never changed (it may be a user's object)."""
+    if isinstance(value, str):
+        return mask(value)
+    try:
+        text, representation = str(value), repr(value)
+    except Exception:  # a broken __str__ or __repr__: show nothing of it
+        return f"<{type(value).__name__}>"
+    if mask(text) == text and mask(representation) == representation:
+        return value
+    return mask(text)
+
+
 def _masked(items: Iterable[Any], seen: set[int]) -> list[Any]:
     return [mask_object(item, _seen=seen) for item in items]
 
@@ -200,19 +215,41 @@ def _mask_record(record: logging.LogRecord) -> None:
         record.stack_info = mask(record.stack_info)
 
 
+def _mask_extra(record: logging.LogRecord, extra: Iterable[str]) -> None:
+    """Mask the ``extra=`` fields of a record (set after the record factory ran) without
+    changing the objects they hold: a field showing a secret becomes its masked text."""
+    for key in extra:
+        value = record.__dict__.get(key)
+        masked = masked_value(value)
+        if masked is not value:
+            record.__dict__[key] = masked
+
+
 def install_log_masking() -> Callable[[], None]:
-    """Mask every log record as it is created; returns the function that undoes it."""
+    """Mask every log record as it is created, its ``extra`` fields too; returns the function
+    that undoes it."""
     previous = logging.getLogRecordFactory()
+    make_record = logging.Logger.makeRecord
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         _mask_record(record)
         return record
 
+    def masking_make_record(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(self, *args, **kwargs)
+        extra = kwargs.get("extra", args[8] if len(args) > 8 else None)  # (name, level, …)
+        if extra:
+            _mask_extra(record, extra)
+        return record
+
     logging.setLogRecordFactory(factory)
+    logging.Logger.makeRecord = masking_make_record  # type: ignore[method-assign]
 
     def uninstall() -> None:
         if logging.getLogRecordFactory() is factory:
             logging.setLogRecordFactory(previous)
+        if logging.Logger.makeRecord is masking_make_record:
+            logging.Logger.makeRecord = make_record  # type: ignore[method-assign]
 
     return uninstall

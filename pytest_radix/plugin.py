@@ -15,7 +15,7 @@ import pytest
 from pytest_radix import fixtures
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
-from pytest_radix.masking import install_log_masking, mask, mask_object
+from pytest_radix.masking import install_log_masking, mask, mask_object, masked_value
 from pytest_radix.run import AUTH_CASSETTE, FAILED, RUN, SKIP_PREFIX, RadixRun
 from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
 
@@ -151,6 +151,7 @@ def pytest_configure(config: pytest.Config) -> None:
     mode, reason = choose_mode(settings)
     run = RadixRun(settings, mode, reason)
     run.cleanups.append(install_log_masking())
+    _mask_trace(config)
     config.stash[RUN] = run
     config.pluginmanager.register(RadixReporter(run), "radix-reporter")
     run.handover = handover = handover_dir(config)
@@ -163,6 +164,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
         run.recorder = Recorder(settings, mode, Path(config.rootpath), handover)
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
+
+
+def _mask_trace(config: pytest.Config) -> None:
+    """Mask what ``pytest --debug`` and ``PYTEST_DEBUG`` write: pluggy's tracer shows every
+    hook's arguments and results with ``str()``, a fixture's value (the token) included."""
+    root = config.trace.root
+    writer = getattr(root, "_writer", None)  # pluggy has no getter; the writer is set by now
+    if writer is not None:
+        root.setwriter(lambda text: writer(mask(text)))
 
 
 def _distributes(config: pytest.Config) -> bool:
@@ -271,8 +281,24 @@ def _mask_report(report: pytest.TestReport | pytest.CollectReport) -> None:
     if isinstance(getattr(report, "wasxfail", None), str):
         report.wasxfail = mask(report.wasxfail)  # type: ignore[union-attr]
     properties = getattr(report, "user_properties", None)
-    if properties:
-        report.user_properties = [(k, mask_object(v)) for k, v in properties]  # type: ignore[union-attr]
+    if properties:  # a new list: the test's own objects stay as they are
+        report.user_properties = [(k, masked_value(v)) for k, v in properties]  # type: ignore[union-attr]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Mask what is shown when the run is interrupted (Ctrl-C, SIGTERM, ``pytest.exit``):
+    the exit message, and the traceback with its locals (``--full-trace``)."""
+    error = excinfo.value
+    if isinstance(error, pytest.exit.Exception):
+        error.msg = mask(str(error.msg))
+        error.args = (error.msg,)
+    getrepr = excinfo.getrepr
+
+    def masked_getrepr(*args: Any, **kwargs: Any) -> Any:
+        return mask_object(getrepr(*args, **kwargs))
+
+    excinfo.getrepr = masked_getrepr  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -13,13 +13,19 @@ import threading
 import warnings
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_radix.credentials import RadixCredentials
-from pytest_radix.errors import RadixCassetteError, RadixConfigError, RadixWarning
+from pytest_radix.errors import (
+    RadixCassetteError,
+    RadixConfigError,
+    RadixTransportError,
+    RadixWarning,
+)
+from pytest_radix.files import remove_stale_temps
 from pytest_radix.run import AUTH_CASSETTE, FAILED
 from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.sharing import LOCK_TIMEOUT
@@ -87,12 +93,31 @@ def cassette_name(item: pytest.Item, rootdir: Path) -> Path:
                 f"@pytest.mark.radix_cassette on {item.nodeid} needs a cassette name, "
                 'for example @pytest.mark.radix_cassette("export")'
             )
-        parts = [sanitise(part) for part in name.removesuffix(".yaml").split("/") if part]
-        if any(part in ("..", ".") for part in name.split("/")):
-            raise RadixConfigError(f"radix_cassette name {name!r} must stay inside the dir")
-        return Path(*parts[:-1], parts[-1] + ".yaml")
+        return _marked_name(name, item.nodeid)
     test = ".".join(item.nodeid.split("::")[1:]) or item.name
     return Path(*_relative_stem(item.path, rootdir), sanitise(test) + ".yaml")
+
+
+def _marked_name(name: str, nodeid: str) -> Path:
+    """The cassette path a ``radix_cassette`` marker names, refusing names that would leave
+    the cassette dir, name no file, or replace the authentication cassette."""
+    where = f"@pytest.mark.radix_cassette({name!r}) on {nodeid}"
+    if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or ":" in name[:3]:
+        raise RadixConfigError(
+            f"{where}: the name is absolute; give a path relative to the cassette dir, for "
+            'example "export/list"'
+        )
+    if any(part in ("..", ".") for part in name.split("/")):
+        raise RadixConfigError(f"{where}: the name must stay inside the cassette dir")
+    parts = [sanitise(part) for part in name.removesuffix(".yaml").split("/") if part]
+    if not parts:
+        raise RadixConfigError(f'{where}: the name names no file; give one such as "export"')
+    path = Path(*parts[:-1], parts[-1] + ".yaml")
+    if path.as_posix().lower() == AUTH_CASSETTE:
+        raise RadixConfigError(
+            f"{where}: {AUTH_CASSETTE} is the run's authentication cassette; choose another name"
+        )
+    return path
 
 
 def _fixture_cassette_name(
@@ -148,6 +173,9 @@ class Recorder:
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = 0
         self.live = mode == "all"
+        self.unsaved_auth: RadixCassetteError | None = None
+        """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
+        self.unsaved_auth_requests = 0
         self.handover = handover
         self._lock = threading.RLock()
         self._thread = threading.local()  # .authenticating: this thread's live /auth is on
@@ -191,6 +219,8 @@ class Recorder:
         with self._lock:
             if self.mode == "none" or (not self.live and self.can_replay_auth()):
                 return self._replayed_token(credentials, config)
+            if self.unsaved_auth is not None:
+                raise RadixCassetteError(str(self.unsaved_auth))
             token = shared.fetch() if shared else self.live_token(credentials, config)
             self.live = True
             return token
@@ -203,10 +233,23 @@ class Recorder:
             raise self._missing_auth_cassette()
         cassette = self._cassette(self.auth_path, "none", repeats=True)
         session = auth_session(CassetteAdapter(cassette, _no_live(cassette)))
+        answers: list[requests.Response] = []
+        session.hooks["response"].append(lambda response, **_: answers.append(response))
         with session, warnings.catch_warnings():
             warnings.simplefilter("ignore", RadixWarning)  # replay ignores the recorded expiry
-            token = authenticate(credentials, **config.client_settings(), session=session)
-        return replace(token, lifetime=REPLAY_LIFETIME, source="replayed")
+            try:
+                token = authenticate(credentials, **config.client_settings(), session=session)
+            except RadixTransportError:  # a recorded 429/5xx: nothing was sent, nor retried
+                answer = answers[-1]
+                failure = RadixCassetteError(
+                    f"the authentication cassette {self.auth_path} holds an /auth answer "
+                    f"{answer.status_code} {answer.reason}, recorded while the server was "
+                    "failing; nothing was sent now. Delete it and record it again: "
+                    + self.record_command()
+                )
+            else:
+                return replace(token, lifetime=REPLAY_LIFETIME, source="replayed")
+        raise failure
 
     def _missing_auth_cassette(self) -> RadixCassetteError:
         return RadixCassetteError(
@@ -235,7 +278,15 @@ class Recorder:
         finally:
             self._thread.authenticating = False
         live.close()
-        cassette.save()
+        try:
+            cassette.save()
+        except RadixCassetteError as error:
+            self.unsaved_auth_requests += 1
+            self.unsaved_auth = RadixCassetteError(
+                f"{error}; recording needs it, so the tests that use Radix fail, and /auth is "
+                "not sent again in this run"
+            )
+            raise self.unsaved_auth from None
         return token
 
     def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
@@ -246,7 +297,7 @@ class Recorder:
             if not self.live:
                 self.live = True
                 auth.invalidate()
-        request.headers["Authorization"] = f"Bearer {auth.token.value}"
+        request.headers["Authorization"] = auth.header()
 
     # -- cassettes of tests and fixtures ----------------------------------------------------
 
@@ -462,6 +513,13 @@ class CassettePlugin:
                 item.fixturenames = [*names, "radix_vcr_config"]  # type: ignore[attr-defined]
         if marked:
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
+
+    def pytest_sessionfinish(self) -> None:
+        """After a recording run (on the xdist controller, or without xdist), remove the temp
+        files that killed writers left in the cassette dir."""
+        recorder = self.recorder
+        if recorder.mode != "none" and recorder.handover is None and recorder.directory.is_dir():
+            remove_stale_temps(recorder.directory.rglob(".*.tmp"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

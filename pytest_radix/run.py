@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from pytest_radix.config import RadixConfig
 from pytest_radix.credentials import RadixCredentials
+from pytest_radix.errors import RadixWarning
 
 if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
@@ -47,7 +49,8 @@ class RadixRun:
         """This process's ``/auth`` requests (replays not counted) and cassette counts."""
         recorder = self.recorder
         return {
-            "auth": sum(auth.auth_count for auth in self.auths),
+            "auth": sum(auth.auth_count for auth in self.auths)
+            + (recorder.unsaved_auth_requests if recorder else 0),
             "replayed": recorder.replayed if recorder else 0,
             "recorded": recorder.recorded if recorder else 0,
             "unsaved": recorder.unsaved if recorder else 0,
@@ -66,10 +69,11 @@ class RadixRun:
         xdist workers through the hand-over file, and (live mode, opt-in) through the token
         cache. Returns the ``fetch`` and ``discard`` callables for ``RadixAuth``."""
         from pytest_radix.auth import authenticate, needs_renewal
-        from pytest_radix.sharing import SharedTokenSource, cache_file, token_file
+        from pytest_radix.sharing import SharedTokenSource, cache_file, lock_wait, token_file
 
         client = (config.base_url, credentials.client_id, config.api_version)
-        stores = [token_file(self.handover, *client)] if self.handover else []
+        wait = lock_wait(config.timeout)
+        stores = [token_file(self.handover, *client, lock_timeout=wait)] if self.handover else []
         recorder = self.recorder
         if recorder is not None:  # cassettes: the token cache is not used while recording
             shared = None
@@ -81,7 +85,15 @@ class RadixRun:
 
         live = functools.partial(authenticate, credentials, **config.client_settings())
         if config.token_cache:
-            stores.append(cache_file(*client))
+            cache = cache_file(*client, lock_timeout=wait)
+            problem = cache.unusable()
+            if problem is None:
+                stores.append(cache)
+            else:
+                warnings.warn(
+                    RadixWarning(f"pytest-radix: the token cache is not used: {problem}"),
+                    stacklevel=2,
+                )
         if not stores:
             return live, None
         source = SharedTokenSource(live, stores, needs_renewal)

@@ -119,4 +119,5 @@ class RadixSession(requests.Session):
             return super().send(request, **kwargs)
         except (RetryAfterTooLong, requests.RequestException) as error:
             method, url = str(request.method), str(request.url)
-            raise request_failed(method, url, error, timeout=kwargs["timeout"]) from None
+            failure = request_failed(method, url, error, timeout=kwargs["timeout"])
+        raise failure  # outside the except: no __context__ holding the request's headers

@@ -16,15 +16,24 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_radix.errors import RadixAuthError, RadixError, RadixTransportError
-from pytest_radix.files import atomic_write
-from pytest_radix.token import RadixToken
+from pytest_radix.errors import (
+    NOT_SENT_AGAIN,
+    RadixAuthError,
+    RadixCassetteError,
+    RadixError,
+    RadixTransportError,
+    RadixWarning,
+)
+from pytest_radix.files import atomic_write, os_reason
+from pytest_radix.token import MAX_LIFETIME, RadixToken
 
 __all__ = [
     "LOCK_TIMEOUT",
@@ -32,6 +41,7 @@ __all__ = [
     "TokenFile",
     "cache_directory",
     "cache_file",
+    "lock_wait",
     "token_file",
 ]
 
@@ -61,8 +71,10 @@ class TokenFile:
             lock.acquire()
         except filelock.Timeout:
             raise RadixTransportError(
-                f"waited {self.lock_timeout:g} s for the token lock {self.lock_path}, held by "
-                "another pytest process; if none is running, delete that file"
+                f"waited {self.lock_timeout:g} s for the token lock {self.lock_path}: another "
+                "pytest process (an xdist worker of this run, or a run sharing the token cache) "
+                "held it all that time, authenticating; /auth is answering very slowly. Do not "
+                "delete the lock: a process that ends releases it"
             ) from None
         try:
             yield
@@ -76,11 +88,49 @@ class TokenFile:
             value, lifetime = str(data["token"]), float(data["lifetime"])
             age = time.time() - float(data["received"])
             claims = data.get("claims") or {}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
-        if not value or age < 0 or not isinstance(claims, dict):
+        if not value or not isinstance(claims, dict):
+            return None
+        if not (0 <= age < MAX_LIFETIME and 0 < lifetime <= MAX_LIFETIME):  # nan, inf, 1e999
             return None
         return RadixToken(value, lifetime, claims, time.monotonic() - age, self.source)
+
+    def unusable(self) -> str | None:
+        """Why this file must not hold a token (a token cache others could read or replace),
+        or ``None``. Its directory is made (0700) if missing."""
+        directory = self.path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            info = directory.stat()
+        except OSError as error:
+            return f"{directory} cannot be made: {os_reason(error)}"
+        if not hasattr(os, "getuid"):  # no POSIX owners and modes to check
+            return None
+        if info.st_uid != os.getuid():
+            return f"{directory} belongs to another user (uid {info.st_uid})"
+        if info.st_mode & 0o022:
+            return (
+                f"{directory} can be written by others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                f"run: chmod 700 {directory}"
+            )
+        for path in (self.path, self.lock_path):
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                return f"{path} cannot be read: {os_reason(error)}"
+            if not stat.S_ISREG(info.st_mode):
+                return f"{path} is not a regular file; delete it"
+            if info.st_uid != os.getuid():
+                return f"{path} belongs to another user (uid {info.st_uid}); delete it"
+            if info.st_mode & 0o077:
+                return (
+                    f"{path} can be read by others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                    f"run: chmod 600 {path}, or delete it"
+                )
+        return None
 
     def save(self, token: RadixToken) -> None:
         """Store ``token`` (value, lifetime, receipt time, claims)."""
@@ -97,21 +147,35 @@ class TokenFile:
     def _refusal_path(self) -> Path:
         return self.path.with_name(self.path.name + ".refused")
 
-    def remember_refusal(self, error: RadixAuthError) -> None:
-        """Keep a refusal of the credentials for the other workers of the run (hand-over
-        files only: the token cache must not remember a refusal into the next run)."""
-        if self.source == "shared":
-            document = {"status": error.status, "message": str(error)}
-            atomic_write(self._refusal_path, json.dumps(document), private=True)
+    def remember_refusal(self, error: RadixError) -> None:
+        """Keep a failure no other worker of the run should meet again — refused credentials,
+        an ``/auth`` that went unanswered, a ``radix_auth.yaml`` that could not be written — for
+        the others (hand-over files only: the token cache must not remember a failure into the
+        next run)."""
+        kind = _FAILURE_KINDS.get(type(error))
+        if self.source != "shared" or kind is None:
+            return
+        if isinstance(error, RadixTransportError) and not error.timed_out:
+            return
+        document = {"kind": kind, "status": getattr(error, "status", None), "message": str(error)}
+        atomic_write(self._refusal_path, json.dumps(document), private=True)
 
-    def refusal(self) -> RadixAuthError | None:
-        """The refusal another worker met, if any."""
+    def refusal(self) -> RadixError | None:
+        """The failure another worker met and remembered, if any."""
         try:
             document: Any = json.loads(self._refusal_path.read_text(encoding="utf-8"))
-            message, status = str(document["message"]), document.get("status")
-            return RadixAuthError(message, status=status, sent=False)
+            message, status, kind = (
+                str(document["message"]),
+                document.get("status"),
+                document.get("kind"),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if kind == "timeout":
+            return RadixTransportError(message + NOT_SENT_AGAIN, timed_out=True, sent=False)
+        if kind == "cassette":
+            return RadixCassetteError(message)
+        return RadixAuthError(message, status=status, sent=False)
 
     def remove(self) -> None:
         """Delete the stored token."""
@@ -119,23 +183,55 @@ class TokenFile:
             self.path.unlink()
 
 
+_FAILURE_KINDS: dict[type[RadixError], str] = {
+    RadixAuthError: "refused",
+    RadixTransportError: "timeout",
+    RadixCassetteError: "cassette",
+}
+
+
 def cache_directory() -> Path:
-    """``$XDG_CACHE_HOME/pytest-radix`` or ``~/.cache/pytest-radix``."""
+    """``$XDG_CACHE_HOME/pytest-radix`` or ``~/.cache/pytest-radix``. A relative
+    ``XDG_CACHE_HOME`` (``.cache``, an unexpanded ``~/.cache``) is ignored, as the XDG rules
+    say: it would put the token in the project tree."""
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".cache") / "pytest-radix"
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "pytest-radix"
+
+
+def lock_wait(timeout: float) -> float:
+    """How long to wait for the token lock: at least as long as its holder can take for one
+    ``/auth`` (every attempt, each after the longest ``Retry-After`` honoured)."""
+    from pytest_radix.transport import MAX_RETRY_AFTER, RETRIES
+
+    return max(LOCK_TIMEOUT, (RETRIES + 1) * (timeout + MAX_RETRY_AFTER))
 
 
 def token_file(
-    directory: Path, base_url: str, client_id: str, api_version: str, *, source: str = "shared"
+    directory: Path,
+    base_url: str,
+    client_id: str,
+    api_version: str,
+    *,
+    source: str = "shared",
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> TokenFile:
     """The token file in ``directory`` for one base URL, client id and API version."""
     key = hashlib.sha256(f"{base_url}\n{client_id}\n{api_version}".encode()).hexdigest()[:32]
-    return TokenFile(directory / f"token-{key}.json", source=source)
+    return TokenFile(directory / f"token-{key}.json", source=source, lock_timeout=lock_timeout)
 
 
-def cache_file(base_url: str, client_id: str, api_version: str) -> TokenFile:
+def cache_file(
+    base_url: str, client_id: str, api_version: str, *, lock_timeout: float = LOCK_TIMEOUT
+) -> TokenFile:
     """The token cache for one base URL, client id and API version."""
-    return token_file(cache_directory(), base_url, client_id, api_version, source="cache")
+    return token_file(
+        cache_directory(),
+        base_url,
+        client_id,
+        api_version,
+        source="cache",
+        lock_timeout=lock_timeout,
+    )
 
 
 class SharedTokenSource:
@@ -167,9 +263,9 @@ class SharedTokenSource:
                 if token is not None and not self._usable(token):
                     token = None
                 if token is not None:
-                    for other in self.stores:
+                    for other in list(self.stores):
                         if other is not store:
-                            other.save(token)
+                            self._save(other, token)
                     return token
             first = self.stores[0]
             refused = first.refusal()
@@ -177,18 +273,30 @@ class SharedTokenSource:
                 raise refused
             try:
                 token = self._fetch()
-            except RadixAuthError as error:
+            except RadixError as error:
                 first.remember_refusal(error)
                 raise
-            for store in self.stores:
-                try:
-                    store.save(token)
-                except OSError as error:
-                    raise RadixError(
-                        f"could not store the token in {store.path}: "
-                        f"{error.strerror or type(error).__name__}"
-                    ) from None
+            for store in list(self.stores):
+                self._save(store, token)
             return token
+
+    def _save(self, store: TokenFile, token: RadixToken) -> None:
+        """Store ``token``; a token cache that cannot be written is dropped with a warning."""
+        try:
+            store.save(token)
+        except OSError as error:
+            if store.source != "cache":
+                raise RadixError(
+                    f"could not store the token in {store.path}: {os_reason(error)}"
+                ) from None
+            self.stores.remove(store)
+            warnings.warn(
+                RadixWarning(
+                    f"pytest-radix: the token cache {store.path} cannot be written "
+                    f"({os_reason(error)}); running without it"
+                ),
+                stacklevel=2,
+            )
 
     def _usable(self, token: RadixToken) -> bool:
         return str(token.value) not in self._rejected and not self._is_due(token)

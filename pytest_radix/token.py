@@ -15,7 +15,13 @@ from typing import Any
 from pytest_radix.errors import RadixResponseError, RadixWarning
 from pytest_radix.masking import MASK, MaskedStr, register_secret
 
-__all__ = ["DEFAULT_LIFETIME", "RadixToken", "read_auth_response", "token_lifetime"]
+__all__ = [
+    "DEFAULT_LIFETIME",
+    "MAX_LIFETIME",
+    "RadixToken",
+    "read_auth_response",
+    "token_lifetime",
+]
 
 DEFAULT_LIFETIME = 3600.0
 """Seconds a token is assumed to live when nothing says otherwise."""
@@ -26,7 +32,8 @@ TOKEN_KEYS = ("access_token", "accessToken", "token", "jwt", "id_token", "idToke
 WRAPPER_KEYS = ("data", "result", "response")
 """Objects an ``/auth`` response may wrap its fields in, once."""
 
-_MAX_LIFETIME = 366 * 24 * 3600.0  # a year and a day: anything longer is not a real expiry
+MAX_LIFETIME = 366 * 24 * 3600.0
+"""A year and a day: a longer lifetime is not a real expiry."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -73,8 +80,19 @@ def read_auth_response(content_type: str, body: bytes, *, host: str = "") -> Rad
     """Read the token (and its lifetime) from an ``/auth`` response of any common shape.
 
     Raises :class:`RadixResponseError`, naming the content type and the keys present but no
-    value, when there is no token.
+    value, when there is no token. The raw body (which may hold a token in a field not
+    known) is kept out of the error's traceback, context and frames.
     """
+    try:
+        return _read_auth_response(content_type, body, host)
+    except RadixResponseError as error:
+        failure = error
+    del body  # pytest shows a frame's arguments: not this one
+    failure.__context__ = None  # the JSON parser's error holds the whole body
+    raise failure.with_traceback(None)  # nor the frames that parsed it, with their locals
+
+
+def _read_auth_response(content_type: str, body: bytes, host: str) -> RadixToken:
     where = f" from {host}" if host else ""
     media = content_type.split(";", 1)[0].strip().lower() or "no content type"
     text = body.decode("utf-8", "replace").removeprefix("\ufeff").strip()
@@ -193,9 +211,9 @@ def token_lifetime(
     """Seconds the token lives, from the response's expiry fields and the JWT's claims.
 
     ``expires_in`` (seconds), ``expires_at`` (epoch seconds or milliseconds, or ISO 8601), in
-    either case style, and the JWT's ``exp - iat`` (``exp - now`` without ``iat``); the
-    shortest wins; with none of them, one hour. A field that cannot be read is skipped with a
-    :class:`RadixWarning` naming the key, never its value.
+    either case style, numbers or numeric strings (``"300"``), and the JWT's ``exp - iat``
+    (``exp - now`` without ``iat``); the shortest wins; with none of them, one hour. A field
+    that cannot be read is skipped with a :class:`RadixWarning` naming the key, never its value.
     """
     wall = time.time() if now is None else now
     found: list[float] = []
@@ -214,7 +232,7 @@ def token_lifetime(
 
 
 def _keep(found: list[float], key: str, seconds: float | None) -> None:
-    if seconds is not None and 0 < seconds <= _MAX_LIFETIME:
+    if seconds is not None and 0 < seconds <= MAX_LIFETIME:
         found.append(seconds)
         return
     warnings.warn(
@@ -227,6 +245,12 @@ def _keep(found: list[float], key: str, seconds: float | None) -> None:
 
 
 def _number(value: object) -> float | None:
+    """A finite number from a JSON number or a numeric string (``"300"``), else ``None``."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:

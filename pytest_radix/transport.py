@@ -77,7 +77,14 @@ def request_failed(
     """The error for a request that got no usable answer, naming its method and URL."""
     if isinstance(error, RetryAfterTooLong):
         return RadixTransportError(f"{method} {url} {error}")
-    return RadixTransportError(f"{method} {url} failed: {describe_failure(error, timeout=timeout)}")
+    reason = describe_failure(error, timeout=timeout)
+    return RadixTransportError(f"{method} {url} failed: {reason}", timed_out=timed_out(error))
+
+
+def timed_out(error: BaseException) -> bool:
+    """Whether a failed request got no answer within its timeout."""
+    text = " ".join(str(r) for r in _chain(error)).lower()
+    return isinstance(error, requests.exceptions.Timeout) or "timed out" in text
 
 
 def describe_failure(error: BaseException, *, timeout: float) -> str:

@@ -3,18 +3,27 @@
 The controller makes a private (0700) temp directory and passes its path (not a secret) to
 each worker in ``workerinput``; workers share the token through a 0600 file there (see
 :mod:`pytest_radix.sharing`). Each worker reports its counts in ``workeroutput``; the
-controller adds them up for the end summary and removes the directory at the end.
+controller adds them up for the end summary and removes the directory at the end — also when
+the run is ended by SIGTERM, which ends it like Ctrl-C. A controller killed outright (SIGKILL)
+cannot: the directory's name carries its process id, and the next controller removes the
+directories of processes that no longer exist.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_radix.files import process_alive
 from pytest_radix.run import RadixRun
 
 __all__ = ["HANDOVER_KEY", "COUNTS_KEY", "ControllerHooks", "handover_dir"]
@@ -38,7 +47,9 @@ class ControllerHooks:
 
     def __init__(self, run: RadixRun) -> None:
         self.run = run
-        self.directory = Path(tempfile.mkdtemp(prefix="pytest-radix-"))
+        remove_orphans()
+        self.directory = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self._restore_sigterm = _sigterm_interrupts()
 
     def pytest_configure_node(self, node: Any) -> None:
         """Tell a local worker where the hand-over directory is (a worker on another host,
@@ -56,3 +67,41 @@ class ControllerHooks:
     def remove(self) -> None:
         """Remove the hand-over directory and everything in it."""
         shutil.rmtree(self.directory, ignore_errors=True)
+        self._restore_sigterm()
+
+
+_PREFIX = "pytest-radix-"
+
+
+def remove_orphans() -> None:
+    """Remove the hand-over directories of controllers that died without cleaning up (POSIX:
+    elsewhere a process cannot be probed without harm)."""
+    if not hasattr(os, "getuid"):
+        return
+    for directory in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = directory.name.removeprefix(_PREFIX).split("-", 1)[0]
+        with contextlib.suppress(OSError):
+            mine = directory.stat().st_uid == os.getuid()
+            if mine and pid.isdigit() and not process_alive(int(pid)):
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def _sigterm_interrupts() -> Callable[[], None]:
+    """Make SIGTERM end the run as Ctrl-C does (so the hand-over directory is removed), unless
+    something else handles it already; returns the function that undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        if signal.getsignal(signal.SIGTERM) is interrupt:
+            signal.signal(signal.SIGTERM, previous)
+
+    return restore

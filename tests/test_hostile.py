@@ -4,8 +4,10 @@ xdist) searched byte by byte for the secrets, and bad input the other files do n
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from helpers import FRAGMENT, closed_port, escaped_forms, output, run, unique_na
 # their own copies on every run (pytester restores sys.modules after each run).
 import pytest_radix.auth  # noqa: F401
 import pytest_radix.session  # noqa: F401
+import pytest_radix.token
 from pytest_radix import (
     RadixAuth,
     RadixCredentials,
@@ -153,10 +156,10 @@ def test_a_save_killed_mid_write_leaves_the_old_cassette_intact(
     assert interactions[0][1]["body"]["string"] == b'[{"propertyId": "old-cassette-record"}]'
     # nothing appeared beside it but the dead process's temp file
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, leftover.name])
-    # a later save is not disturbed by the dead one's temp file
+    # a later save is not disturbed by the dead one's temp file, and removes it
     small_cassette(path)
     assert path.read_bytes() == before
-    leftover.unlink()
+    assert not leftover.exists()
 
 
 # =================================================================================================
@@ -540,3 +543,153 @@ def test_an_opaque_token_through_the_plugin(
     assert first.header("Authorization") == "Bearer opaque-abc123"
     assert second.header("Authorization") == f"Bearer {radix_env.issued_tokens[0]}"
     result.stdout.fnmatch_lines(["radix: 2 authentication requests, 0 cassettes replayed, *"])
+
+
+# =================================================================================================
+# 4. Library errors and tracebacks hold no request, no raw /auth body
+
+
+def chain_of(error: BaseException) -> list[BaseException]:
+    found = [error]
+    while found[-1].__context__ is not None or found[-1].__cause__ is not None:
+        found.append(found[-1].__cause__ or found[-1].__context__)  # type: ignore[arg-type]
+    return found
+
+
+def frame_values(error: BaseException) -> list[object]:
+    """Every local variable of pytest-radix's frames in ``error``'s traceback."""
+    values: list[object] = []
+    tb = error.__traceback__
+    while tb is not None:
+        if "pytest_radix" in tb.tb_frame.f_code.co_filename:
+            values += list(tb.tb_frame.f_locals.values())
+        tb = tb.tb_next
+    return values
+
+
+def test_transport_errors_keep_no_request_in_their_context(fake_radix: FakeRadixServer) -> None:
+    """Error reporters walk ``__context__``: the request (key in the body, token in the
+    headers) must not be there."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    credentials = RadixCredentials(fake_radix.client_id, fake_radix.client_secret)
+    with pytest.raises(pytest_radix.RadixTransportError) as auth_info:
+        authenticate(credentials, base_url=dead, timeout=2.0)
+    auth = RadixAuth(credentials, base_url=fake_radix.url, timeout=2.0)
+    with (
+        RadixSession(auth, timeout=2.0) as session,
+        pytest.raises(pytest_radix.RadixTransportError) as send_info,
+    ):
+        session.get(dead + "/export", headers={"Authorization": f"Bearer {auth.token.value}"})
+    auth.close()
+    for info in (auth_info, send_info):
+        assert chain_of(info.value) == [info.value], chain_of(info.value)
+        assert "127.0.0.1" in str(info.value)
+
+
+def test_an_unreadable_auth_body_stays_out_of_the_traceback(fake_radix: FakeRadixServer) -> None:
+    body = b'{"weird": {"opaque": "opaque-credential-5b7e1d"}, "other": 1'
+    with pytest.raises(RadixResponseError) as info:
+        pytest_radix.token.read_auth_response("application/json", body)
+    assert chain_of(info.value) == [info.value]  # not the JSON error holding the body
+    assert not any(
+        b"opaque-credential" in value
+        if isinstance(value, bytes)
+        else "opaque-credential" in str(value)
+        for value in frame_values(info.value)
+    )
+
+
+@pytest.mark.parametrize("options", [["-l", "--tb=long"], ["--full-trace", "-l"]])
+def test_an_unknown_auth_answer_is_not_printed_in_the_frames(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, options: list[str]
+) -> None:
+    """An opaque token in a field pytest-radix does not know is a live credential: pytest's
+    traceback must not show the body as an argument or local of the functions reading it."""
+    answer = {"session": {"credential": "opaque-credential-5b7e1d93"}, "ok": True}
+    radix_env.queue("/auth", FakeResponse(200, answer))
+    pytester.makepyfile(
+        """
+        def test_export(radix_session):
+            radix_session.get("/export")
+        """
+    )
+    result = run(pytester, *options)
+    text = output(result)
+    result.stdout.fnmatch_lines(["*RadixResponseError: /auth from * with no token: keys present*"])
+    assert "opaque-credential" not in text and "5b7e1d93" not in text
+
+
+# =================================================================================================
+# 5. A run ended by SIGTERM or SIGKILL leaves no live token in the temp dir
+
+BLOCKING_SUITE = """
+import time
+
+def test_a(radix_token):
+    time.sleep(30)
+
+def test_b(radix_token):
+    time.sleep(30)
+"""
+
+
+def token_files(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("token-*.json"))
+
+
+def start_blocked_run(pytester: pytest.Pytester, temp: Path) -> subprocess.Popen[bytes]:
+    """A ``pytest -n 2`` run whose tests block after the token was handed over."""
+    pytester.makepyfile(test_blocking=BLOCKING_SUITE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not token_files(temp):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"no hand-over token file appeared: {process.communicate()[0]!r}")
+        time.sleep(0.05)
+    return process
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill what is left of the run (its xdist workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+
+
+def test_sigterm_removes_the_hand_over_token_like_ctrl_c(
+    pytester: pytest.Pytester, hostile_env: FakeRadixServer, tmp_path: Path
+) -> None:
+    temp = tmp_path / "private-tmp"
+    process = start_blocked_run(pytester, temp)
+    try:
+        process.send_signal(signal.SIGTERM)  # the controller only, as `timeout` does
+        out, _ = process.communicate(timeout=60)
+    finally:
+        stop_group(process)
+    text = out.decode("utf-8", "replace")
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, text
+    assert "KeyboardInterrupt" in text
+    assert token_files(temp) == [] and list(temp.glob("pytest-radix-*")) == []
+    found = needles(hostile_env.client_secret, hostile_env.issued_tokens)
+    assert not hits(out, found)
+
+
+def test_the_next_run_removes_the_token_a_killed_controller_left(
+    pytester: pytest.Pytester, hostile_env: FakeRadixServer, tmp_path: Path
+) -> None:
+    temp = tmp_path / "private-tmp"
+    process = start_blocked_run(pytester, temp)
+    stop_group(process)  # SIGKILL: nothing can clean up
+    (left,) = token_files(temp)
+    pytester.makepyfile(test_blocking="def test_quick(radix_token):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", timeout=60)
+    result.assert_outcomes(passed=1)
+    assert not left.exists()
+    assert token_files(temp) == [] and list(temp.glob("pytest-radix-*")) == []

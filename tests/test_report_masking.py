@@ -20,7 +20,7 @@ from helpers import FRAGMENT, closed_port, escaped_forms, run, unique_nasty_secr
 # their own copies on every run (pytester restores sys.modules after each run).
 import pytest_radix.auth  # noqa: F401
 import pytest_radix.session  # noqa: F401
-from pytest_radix.testing import FakeRadixServer
+from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 
 @pytest.fixture
@@ -404,3 +404,246 @@ def test_authentication_to_a_closed_port_is_masked(
     assert f"127.0.0.1:{port}" in text  # the error names the host
     found = leaks(text, [fake_radix.client_secret])
     assert not found, f"{len(found)} leaked fragments, in these lines:\n{where(text, found)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Round two: the debug trace, every record_* fixture, interrupts, pytest.exit, log extras
+
+
+def run_files(directory: Path) -> list[Path]:
+    """Every file under ``directory`` (the inner run's own tree: reports, logs, cassettes)."""
+    return [path for path in directory.rglob("*") if path.is_file()]
+
+
+def everything(result: pytest.RunResult, directory: Path) -> str:
+    """All the run printed, and every byte of every file under ``directory`` as text."""
+    parts = [*result.outlines, *result.errlines]
+    parts += [path.read_bytes().decode("utf-8", "replace") for path in run_files(directory)]
+    return "\n".join(parts)
+
+
+DEBUG_SUITE = """
+def test_compares(radix_token, radix_credentials):
+    assert str(radix_token) == str(radix_credentials.client_secret)
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "workers"),
+    [("--debug", 0), ("PYTEST_DEBUG", 0), ("PYTEST_DEBUG", 2)],
+    ids=["debug", "PYTEST_DEBUG", "PYTEST_DEBUG-n2"],
+)
+def test_debug_log_and_trace_are_masked(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+    workers: int,
+) -> None:
+    """pluggy's tracer writes every hook's arguments and results with ``str()``: the token
+    (``radix_token``'s value) and the key (``pytest_assertrepr_compare``'s arguments)."""
+    pytester.makepyfile(DEBUG_SUITE)
+    args = ["--debug"] if how == "--debug" else []
+    if how == "PYTEST_DEBUG":
+        monkeypatch.setenv("PYTEST_DEBUG", "1")
+    if workers:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, "-n", "2")
+    else:
+        result = run(pytester, *args)
+    result.assert_outcomes(failed=1)
+    text = everything(result, pytester.path)
+    if how == "--debug":
+        assert (pytester.path / "pytestdebug.log").is_file()
+    # the trace is there, only masked
+    assert "pytest_assertrepr_compare" in text and "pytest_fixture_setup" in text
+    assert_no_secret(text, radix_env)
+
+
+PROPERTIES_SUITE = """
+KEPT = {}
+
+
+class Slotted:
+    __slots__ = ("token",)
+
+    def __init__(self, token):
+        self.token = token
+
+    def __repr__(self):
+        return f"Slotted({self.token!r})"
+
+
+class Plain:
+    def __init__(self, token):
+        self.token = token
+
+    def __str__(self):
+        return f"Plain {self.token}"
+
+
+def test_records(radix_token, radix_credentials, record_property, record_xml_attribute,
+                 record_testsuite_property):
+    token, secret = str(radix_token), str(radix_credentials.client_secret)
+    KEPT.update(set={token}, bytes=secret.encode(), slots=Slotted(token), plain=Plain(token),
+                list=[token], dict={"key": secret}, str="Bearer " + token)
+    for name, value in KEPT.items():
+        record_property(name, value)
+    record_xml_attribute("auth", "Bearer " + token)
+    record_xml_attribute("key_bytes", secret.encode())
+    record_testsuite_property("suite_key", secret)
+    record_testsuite_property("suite_tokens", {token})
+
+
+def test_user_objects_are_not_changed(radix_token, radix_credentials):
+    token, secret = str(radix_token), str(radix_credentials.client_secret)
+    assert KEPT["set"] == {token}
+    assert KEPT["slots"].token == token
+    assert KEPT["plain"].token == token
+    assert KEPT["list"] == [token]
+    assert KEPT["dict"] == {"key": secret}
+"""
+
+
+def test_every_record_fixture_and_value_type_is_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """``record_property`` with a set, bytes or ``__slots__`` object (junit XML and
+    ``--report-log``), ``record_xml_attribute`` and ``record_testsuite_property``; masking
+    leaves the test's own objects as they were."""
+    pytester.makepyfile(PROPERTIES_SUITE)
+    xml, log = pytester.path / "report.xml", pytester.path / "report.jsonl"
+    result = run(
+        pytester,
+        f"--junitxml={xml}",
+        "-o",
+        "junit_family=xunit1",
+        f"--report-log={log}",
+        "-W",
+        "ignore::pytest.PytestExperimentalApiWarning",  # record_xml_attribute's
+    )
+    result.assert_outcomes(passed=2)
+    report = xml.read_text(encoding="utf-8")
+    for name in ("set", "bytes", "slots", "plain", "list", "dict", "suite_key", "suite_tokens"):
+        assert f'name="{name}"' in report, name
+    assert 'auth="Bearer ***"' in report
+    assert '"user_properties"' in log.read_text(encoding="utf-8")
+    assert_no_secret(everything(result, pytester.path), radix_env)
+
+
+@pytest.mark.parametrize("hangs", ["/auth", "/export"])
+def test_ctrl_c_during_a_request_with_full_trace_is_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, hangs: str
+) -> None:
+    """The traceback printed on Ctrl-C shows urllib3's frames with their arguments: the
+    ``/auth`` body with the key, or the headers with the token."""
+    radix_env.queue(hangs, FakeResponse(hang=True))
+    pytester.makepyfile(
+        """
+        import os
+        import signal
+        import threading
+
+        def test_interrupted(radix_session):
+            threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+            radix_session.get("/export")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--full-trace", timeout=60)
+    text = everything(result, pytester.path)
+    assert result.ret == pytest.ExitCode.INTERRUPTED, text
+    assert "KeyboardInterrupt" in text and "urllib3" in text
+    assert len(radix_env.issued_tokens) == (hangs == "/export")
+    found = leaks(text, [radix_env.client_secret, *radix_env.issued_tokens])
+    assert not found, f"{len(found)} leaked fragments, in these lines:\n{where(text, found)}"
+
+
+@pytest.mark.parametrize("where", ["test", "session-teardown"])
+def test_pytest_exit_message_is_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, where: str
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def exits_at_the_end(radix_token, radix_credentials):
+            yield
+            pytest.exit(f"stopping: token {radix_token} key {radix_credentials.client_secret}")
+
+        def test_exit(radix_token, radix_credentials, request):
+            if request.config.getoption("--where") == "session-teardown":
+                request.getfixturevalue("exits_at_the_end")
+            else:
+                pytest.exit(f"stopping: token {radix_token} key {radix_credentials.client_secret}")
+        """
+    )
+    pytester.makeconftest(
+        """
+        def pytest_addoption(parser):
+            parser.addoption("--where")
+        """
+    )
+    result = run(pytester, "--full-trace", f"--where={where}")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = everything(result, pytester.path)
+    assert "stopping: token *** key ***" in text
+    assert_no_secret(text, radix_env)
+
+
+def test_log_record_extra_fields_are_masked(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """A format that shows ``extra=`` fields (request headers, say) gets them masked; the
+    objects the test passed are not changed."""
+    pytester.makepyfile(
+        """
+        import logging
+
+        log = logging.getLogger("user.code")
+
+        def test_logs(radix_session, radix_token, radix_credentials):
+            response = radix_session.get("/export")
+            headers = {"Authorization": "Bearer " + str(radix_token)}
+            body = {"client_secret": str(radix_credentials.client_secret)}
+            log.warning("sent", extra={"headers": headers, "body": body,
+                                       "sent": response.request.headers,
+                                       "raw": str(radix_token)})
+            assert headers == {"Authorization": "Bearer " + str(radix_token)}
+            assert body == {"client_secret": str(radix_credentials.client_secret)}
+        """
+    )
+    log_file = pytester.path / "run.log"
+    fields = "%(message)s headers=%(headers)s body=%(body)s sent=%(sent)s raw=%(raw)s"
+    result = run(
+        pytester,
+        "--log-cli-level=INFO",
+        f"--log-cli-format={fields}",
+        f"--log-file={log_file}",
+        f"--log-file-format={fields}",
+    )
+    result.assert_outcomes(passed=1)
+    text = everything(result, pytester.path)
+    assert "sent headers={'Authorization': 'Bearer ***'}" in text
+    assert_no_secret(text, radix_env)
+
+
+def test_sent_request_headers_are_masked_when_printed(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """``response.request.headers`` and ``response.history[i].request.headers``."""
+    radix_env.queue("/export", FakeResponse(302, headers={"Location": "/export?page=2"}))
+    pytester.makepyfile(
+        """
+        def test_prints(radix_session, radix_token):
+            response = radix_session.get("/export")
+            assert [r.status_code for r in response.history] == [302]
+            print("SENT", response.request.headers)
+            print("HOP", repr(response.history[0].request.headers))
+            assert response.request.headers["Authorization"] == "Bearer " + str(radix_token)
+        """
+    )
+    result = run(pytester, "-s")
+    result.assert_outcomes(passed=1)
+    text = everything(result, pytester.path)
+    result.stdout.fnmatch_lines(["*SENT *'Authorization': '***'*", "HOP *'Authorization': '***'*"])
+    assert_no_secret(text, radix_env)

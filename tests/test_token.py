@@ -253,8 +253,9 @@ def test_read_auth_response_uses_the_shortest() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "shown"),
     [
-        ("expires_in", "98765", "98765"),
-        ("expiresIn", "3605.5", "3605.5"),
+        ("expires_in", "98765 seconds", "98765"),
+        ("expiresIn", "3605.5.1", "3605.5"),
+        ("expires_in", "-4321", "-4321"),
         ("expires_in", True, "True"),
         ("expires_in", None, "None"),
         ("expires_in", float("nan"), "nan"),
@@ -281,6 +282,25 @@ def test_invalid_expiry_is_skipped_with_a_warning(key: str, value: object, shown
     assert len(messages) == 1
     assert repr(key) in messages[0] or key in messages[0]
     assert shown not in messages[0]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"expires_in": "300"},
+        {"expiresIn": " 300.0 "},
+        {"data": {"access_token": "opaque-token-1234", "expiresIn": "300"}},
+    ],
+    ids=["top-level", "spaces-and-decimals", "inside-data"],
+)
+def test_a_numeric_string_lifetime_is_seconds(document: dict[str, Any]) -> None:
+    """Azure AD v1 style servers send ``"expires_in": "3599"``."""
+    if "data" not in document:
+        document = {"access_token": "opaque-token-1234", **document}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        token = read(document)
+    assert token.lifetime == 300.0
 
 
 def test_invalid_field_skipped_valid_one_kept() -> None:
