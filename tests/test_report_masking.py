@@ -539,12 +539,15 @@ def test_ctrl_c_during_a_request_with_full_trace_is_masked(
     radix_env.queue(hangs, FakeResponse(hang=True))
     pytester.makepyfile(
         """
-        import os
         import signal
         import threading
 
         def test_interrupted(radix_session):
-            threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+            # Ctrl-C as in a terminal: a shell's background job inherits SIGINT ignored, and
+            # the signal goes to the main thread, whose blocked read it interrupts at once.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            main = threading.main_thread().ident
+            threading.Timer(1.0, signal.pthread_kill, (main, signal.SIGINT)).start()
             radix_session.get("/export")
         """
     )
