@@ -16,7 +16,8 @@ from pytest_radix import fixtures
 from pytest_radix.config import OPTIONS, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object, masked_value
-from pytest_radix.run import AUTH_CASSETTE, FAILED, RUN, SKIP_PREFIX, RadixRun
+from pytest_radix.names import AUTH_CASSETTE, FAILED
+from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
 from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
 
 RADIX_FIXTURES: frozenset[str] = frozenset(

@@ -26,7 +26,7 @@ from pytest_radix.errors import (
     RadixWarning,
 )
 from pytest_radix.files import remove_stale_temps
-from pytest_radix.run import AUTH_CASSETTE, FAILED
+from pytest_radix.names import AUTH_CASSETTE, FAILED
 from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.sharing import LOCK_TIMEOUT
 

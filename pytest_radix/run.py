@@ -20,10 +20,7 @@ if TYPE_CHECKING:
     from pytest_radix.recording import Recorder
     from pytest_radix.token import RadixToken
 
-__all__ = ["AUTH_CASSETTE", "FAILED", "RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
-
-AUTH_CASSETTE = "radix_auth.yaml"
-"""The cassette of the run's authentication exchange, in the cassette directory."""
+__all__ = ["RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
 
 SKIP_PREFIX = "radix: no credentials"
 """Every skip for missing credentials starts with this, so the summary can count them."""
@@ -102,9 +99,6 @@ class RadixRun:
 
 RUN = pytest.StashKey[RadixRun]()
 """Where the run's :class:`RadixRun` is kept in ``config.stash``."""
-
-FAILED = pytest.StashKey[bool]()
-"""Set on a test item when one of its phases failed: its cassette is not saved."""
 
 
 def missing_credentials(config: RadixConfig) -> str:
