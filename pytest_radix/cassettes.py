@@ -3,8 +3,9 @@
 No HTTP library is patched: a :class:`CassetteAdapter` is mounted on the session and either
 plays a recorded response or sends the request live and records it. Cassettes are vcrpy YAML
 (its serializer, ``Request`` and matchers) with one extra top-level key, ``radix``, holding the
-base URL and API version of the recording. Requests are matched on method, the path relative
-to the base URL and the query, so a suite recorded against one base URL replays under another.
+base URL and API version of the recording and its provenance. Requests are matched on method,
+the path relative to the base URL and the query, so a suite recorded against one base URL
+replays under another.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from vcr.serializers import compat, yamlserializer
 from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
+from pytest_radix.provenance import stamp
 from pytest_radix.scrubbing import (
     find_leak,
     scrub_bytes,
@@ -339,6 +341,8 @@ class RadixCassette:
         self._loaded_count = 0
         self.patched = False
         self.recorded = 0
+        self.metadata: dict[str, Any] = {}
+        """The ``radix`` key of the file as loaded (empty when it was not read)."""
 
     def vcr_cassette(self) -> Cassette:
         """The vcrpy ``Cassette`` behind this one, loaded (for vcrpy's own patching)."""
@@ -381,7 +385,8 @@ class RadixCassette:
                 f"this run uses {self.api_version}; replay it with --radix-api-version "
                 f"{recorded_version}, or record it again with --radix-record-mode=all"
             )
-        self._recorded_base = str(persister.metadata.get("base_url") or self.base_url)
+        self.metadata = persister.metadata
+        self._recorded_base = str(self.metadata.get("base_url") or self.base_url)
         self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
@@ -490,16 +495,17 @@ class RadixCassette:
             cassette = self._cassette
             if cassette is None or not self.pending:
                 return False
-            metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
+            previous = self.metadata
             interactions = list(cassette.data)
             if merge and self.path.exists():
-                current = load_cassette_file(self.path)[0]
+                current, previous = load_cassette_file(self.path)
                 interactions = current + [
                     new
                     for new in interactions[self._loaded_count :]
                     if not any(matchers.requests_match(new[0], old[0], MATCH_ON) for old in current)
                 ]
-            save_cassette_file(self.path, interactions, metadata)
+            metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
+            save_cassette_file(self.path, interactions, metadata | stamp(previous))
             self.recorded = 0
             cassette.dirty = False
             return True
