@@ -308,6 +308,7 @@ class RadixCassette:
     ``mode`` is one of ``none``, ``once``, ``new_episodes`` and ``all``. The file is read on
     first use, so a test that makes no request touches nothing. While ``paused()`` is true,
     vcrpy's patching neither matches nor records anything here (the run's own ``/auth``).
+    A file whose ``radix`` key ``expired()`` rejects is recorded again as if it were missing.
     """
 
     def __init__(
@@ -321,6 +322,7 @@ class RadixCassette:
         repeats: bool = False,
         recorded_this_run: Callable[[], bool] = lambda: False,
         paused: Callable[[], bool] | None = None,
+        expired: Callable[[Mapping[str, Any]], bool] | None = None,
         before_record_request: Filter | None = None,
         before_record_response: Filter | None = None,
     ) -> None:
@@ -332,6 +334,7 @@ class RadixCassette:
         self._repeats = repeats
         self._recorded_this_run = recorded_this_run
         self._paused = paused
+        self._expired = expired
         self._request_filter = _chain(before_record_request, scrub_request)
         self._response_filter = _chain(before_record_response, scrub_response)
         self._last: tuple[Any, Any] = (None, None)
@@ -355,6 +358,23 @@ class RadixCassette:
         return int(self._cassette.play_count) if self._cassette is not None else 0
 
     @property
+    def loaded(self) -> bool:
+        """Whether the cassette was used (its file read, or recording started)."""
+        return self._cassette is not None
+
+    @property
+    def loaded_count(self) -> int:
+        """How many interactions the file held when it was read."""
+        return self._loaded_count
+
+    def played_indexes(self) -> set[int]:
+        """The indexes of the file's interactions replayed so far."""
+        if self._cassette is None:
+            return set()
+        counts = self._cassette.play_counts
+        return {index for index, count in counts.items() if count and index < self._loaded_count}
+
+    @property
     def pending(self) -> bool:
         """Whether there is recorded traffic not saved yet."""
         return self.recorded > 0 or bool(self._cassette is not None and self._cassette.dirty)
@@ -372,11 +392,13 @@ class RadixCassette:
             "persister": persister,
             "serializer": yamlserializer,
         }
-        if self.mode == "all":
-            cassette = _VcrCassette(record_mode="all", **options)
-        else:
+        if self.mode != "all":
             cassette = _VcrCassette.load(record_mode=self.mode, **options)
             self.existed = persister.found
+            if self.existed and self._expired is not None and self._expired(persister.metadata):
+                self.mode, self.existed, persister.metadata = "all", False, {}
+        if self.mode == "all":  # recorded from nothing
+            cassette = _VcrCassette(record_mode="all", **options)
         cassette.reading = False
         recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
         if recorded_version and recorded_version != self.api_version:

@@ -18,7 +18,7 @@ from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object, masked_value
 from pytest_radix.names import AUTH_CASSETTE, FAILED
 from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
-from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
+from pytest_radix.workers import COUNTS_KEY, USAGE_KEY, ControllerHooks, handover_dir
 
 RADIX_FIXTURES: frozenset[str] = frozenset(
     {
@@ -189,10 +189,12 @@ def pytest_configure(config: pytest.Config) -> None:
         run.cleanups.append(controller.remove)
         config.pluginmanager.register(controller, "radix-xdist")
     if mode != "live":  # cassettes: loaded only when used
+        from pytest_radix.housekeeping import Housekeeping
         from pytest_radix.recording import CassettePlugin, Recorder
 
-        run.recorder = Recorder(settings, mode, Path(config.rootpath), handover)
+        run.recorder = Recorder(settings, mode, Path(config.rootpath), handover, run.usage)
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
+        config.pluginmanager.register(Housekeeping(run), "radix-housekeeping")
 
 
 def _mask_trace(config: pytest.Config) -> None:
@@ -220,6 +222,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if run is not None and isinstance(workeroutput, dict):
         workeroutput[COUNTS_KEY] = run.local_counts()
+        workeroutput[USAGE_KEY] = run.usage.to_json()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -27,8 +27,10 @@ from pytest_radix.errors import (
 )
 from pytest_radix.files import remove_stale_temps
 from pytest_radix.names import AUTH_CASSETTE, FAILED
+from pytest_radix.provenance import age_days, recorded_at
 from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.sharing import LOCK_TIMEOUT
+from pytest_radix.usage import Usage
 
 if TYPE_CHECKING:
     import requests
@@ -158,7 +160,12 @@ class Recorder:
     """The cassettes of one run in one process, and the authentication for them."""
 
     def __init__(
-        self, config: RadixConfig, mode: str, rootdir: Path, handover: Path | None = None
+        self,
+        config: RadixConfig,
+        mode: str,
+        rootdir: Path,
+        handover: Path | None = None,
+        usage: Usage | None = None,
     ) -> None:
         self.config = config
         self.mode = mode
@@ -177,6 +184,8 @@ class Recorder:
         """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
         self.unsaved_auth_requests = 0
         self.handover = handover
+        self.usage = usage if usage is not None else Usage()
+        self._auth_expired: bool | None = None
         self._lock = threading.RLock()
         self._thread = threading.local()  # .authenticating: this thread's live /auth is on
 
@@ -205,8 +214,45 @@ class Recorder:
         return RadixCredentials(client_id, PLACEHOLDER)
 
     def can_replay_auth(self) -> bool:
-        """Whether ``radix_auth.yaml`` may be replayed in this mode."""
-        return self.mode != "all" and self.auth_path.exists()
+        """Whether ``radix_auth.yaml`` may be replayed in this mode (not when it is stale and
+        this run records)."""
+        if self.mode == "all" or not self.auth_path.exists():
+            return False
+        if self._auth_expired is None:
+            from pytest_radix.cassettes import load_cassette_file
+
+            self._auth_expired = self._expired(load_cassette_file(self.auth_path)[1])
+        return not self._auth_expired
+
+    def _expired(self, metadata: Mapping[str, Any]) -> bool:
+        """Whether a recording is stale and this run records stale ones again (``once`` and
+        ``new_episodes``, with credentials)."""
+        max_age = self.config.max_age
+        return bool(
+            max_age
+            and self.mode in ("once", "new_episodes")
+            and self.config.credentials is not None
+            and age_days(metadata) > max_age
+        )
+
+    def _note(self, cassette: RadixCassette) -> None:
+        """Remember what the run did with ``cassette``: used, written, or replayed (which of its
+        requests, and whether it is stale)."""
+        if not cassette.loaded:
+            return
+        name = cassette.path.relative_to(self.directory).as_posix()
+        usage = self.usage
+        if self._recorded_this_run(cassette.path) or not cassette.existed:
+            usage.used.add(name)
+            usage.written.add(name)
+            return
+        if cassette.path != self.auth_path:  # replayed as often as needed, never pruned
+            usage.note_replayed(name, cassette.loaded_count, cassette.played_indexes())
+        usage.used.add(name)
+        max_age = self.config.max_age
+        if max_age and cassette.played and age_days(cassette.metadata) > max_age:
+            when = recorded_at(cassette.metadata)
+            usage.stale[name] = when.strftime("%Y-%m-%d") if when else None
 
     def fetch(
         self,
@@ -248,6 +294,7 @@ class Recorder:
                     + self.record_command()
                 )
             else:
+                self._note(cassette)
                 return replace(token, lifetime=REPLAY_LIFETIME, source="replayed")
         raise failure
 
@@ -287,6 +334,9 @@ class Recorder:
                 "not sent again in this run"
             )
             raise self.unsaved_auth from None
+        self._auth_expired = False
+        self.usage.used.add(AUTH_CASSETTE)
+        self.usage.written.add(AUTH_CASSETTE)
         return token
 
     def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
@@ -323,6 +373,7 @@ class Recorder:
             repeats=repeats,
             recorded_this_run=functools.partial(self._recorded_this_run, path),
             paused=None if path == self.auth_path else self._authenticating,
+            expired=None if path == self.auth_path else self._expired,
             before_record_request=_user_request_filter(user),
             before_record_response=user.get("before_record_response"),
         )
@@ -426,6 +477,7 @@ class Recorder:
                 elif cassette.played:
                     self.replayed += 1
         finally:
+            self._note(cassette)
             cassette.release()
 
     def _locked(self, path: Path) -> contextlib.AbstractContextManager[object]:

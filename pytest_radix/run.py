@@ -14,6 +14,7 @@ import pytest
 from pytest_radix.config import RadixConfig
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import RadixWarning
+from pytest_radix.usage import Usage
 
 if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
@@ -40,6 +41,8 @@ class RadixRun:
     radix_tests: int = 0
     skipped_for_credentials: int = 0
     worker_counts: dict[str, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    """What this process and its xdist workers did with the cassettes."""
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def local_counts(self) -> dict[str, int]:
