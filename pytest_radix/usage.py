@@ -34,6 +34,8 @@ class Usage:
     """Replayed cassettes older than the maximum age: the date each was recorded (if known)."""
     drift: list[dict[str, Any]] = field(default_factory=list)
     """What ``--radix-verify`` found, per cassette (see :mod:`pytest_radix.drift`)."""
+    narrowed: set[str] = field(default_factory=set)
+    """Why this process ran part of the suite only (tests deselected by a plugin)."""
 
     def note_replayed(self, name: str, size: int, played: set[int]) -> None:
         """``name`` was loaded holding ``size`` requests, of which ``played`` were replayed."""
@@ -50,6 +52,7 @@ class Usage:
             "sizes": self.sizes,
             "stale": self.stale,
             "drift": self.drift,
+            "narrowed": sorted(self.narrowed),
         }
 
     def merge(self, data: dict[str, Any]) -> None:
@@ -61,6 +64,7 @@ class Usage:
         self.sizes.update(data.get("sizes", {}))
         self.stale.update(data.get("stale", {}))
         self.drift.extend(data.get("drift", ()))
+        self.narrowed.update(data.get("narrowed", ()))
 
     def unreplayed(self) -> dict[str, list[int]]:
         """For each replayed cassette not written in this run, its requests never replayed."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import cassette_dir, output, run
+from helpers import INNER_ARGS, cassette_dir, interactions, output, run
 from test_cassettes import SUITE, SUITE_CASSETTES, forget_credentials, make_suite, record
 
 import pytest_radix
@@ -37,6 +37,11 @@ def set_recorded_at(path: Path, when: str | None) -> None:
     else:
         data["radix"]["recorded_at"] = when
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def summary_lines(result: pytest.RunResult) -> list[str]:
+    """The ``radix:`` lines of the end summary (the header's hold ``=``)."""
+    return [line for line in result.outlines if line.startswith("radix:") and "=" not in line]
 
 
 def days_ago(days: float) -> str:
@@ -114,7 +119,7 @@ def test_stale_cassettes_replay_and_the_summary_names_the_oldest(
     assert "radix: 1 stale cassette (older than 50 days;" in output(
         run(pytester, "--radix-max-age=50")
     )
-    assert "stale cassette" not in output(run(pytester, "--radix-max-age=5000"))
+    assert len(summary_lines(run(pytester, "--radix-max-age=5000"))) == 1
     set_recorded_at(directory / "radix_auth.yaml", None)
     result = run(pytester, "--radix-max-age=50")
     result.stdout.fnmatch_lines(
@@ -143,7 +148,9 @@ def test_stale_cassettes_are_recorded_again_when_recording_with_credentials(
     result.stdout.fnmatch_lines(
         ["radix: 1 authentication request, 2 cassettes replayed, 1 recorded"]
     )
-    assert "stale" not in "\n".join(result.outlines[-3:])
+    assert summary_lines(result) == [
+        "radix: 1 authentication request, 2 cassettes replayed, 1 recorded"
+    ]
     assert [r.path for r in radix_env.requests[requests_before:]] == ["/auth", "/export"]
     for name in ("radix_auth.yaml", SUITE_CASSETTES[0]):
         metadata = radix_key(directory / name)
@@ -162,3 +169,162 @@ def test_stale_cassettes_replay_in_once_without_credentials(
     result = run(pytester, "--radix-record-mode=once", "--radix-max-age=30")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["radix: 1 stale cassette (older than 30 days; *"])
+
+
+# ---------------------------------------------------------------------------------------------
+# unused recordings
+
+TWO_REQUESTS = SUITE.replace(
+    'response = radix_session.get("/export")',
+    'radix_session.get("/export", params={"also": "1"})\n'
+    '    response = radix_session.get("/export")',
+)
+"""The suite, its first test making one more request (recorded, later no longer made)."""
+ORPHAN = "test_gone/test_deleted.yaml"
+FOREIGN = {
+    "other_plugin/test_x.yaml": "interactions: []\nversion: 1\n",
+    "README.yaml": "note: not a cassette\n",
+}
+
+
+def orphaned_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A recorded suite, replayed offline, with one cassette no test uses any more, one request
+    no longer made, and YAML files that are not pytest-radix cassettes."""
+    make_suite(pytester, TWO_REQUESTS)
+    record(pytester).assert_outcomes(passed=3)
+    make_suite(pytester)
+    directory = cassette_dir(pytester)
+    (directory / ORPHAN).parent.mkdir(parents=True)
+    (directory / ORPHAN).write_bytes((directory / SUITE_CASSETTES[1]).read_bytes())
+    for name, text in FOREIGN.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text, encoding="utf-8")
+    forget_credentials(monkeypatch)
+    return directory
+
+
+def test_unused_cassettes_and_requests_are_reported_then_pruned(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = orphaned_suite(pytester, monkeypatch)
+    radix_env.stop()
+    result = run(pytester)
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "radix: 1 unused cassette, 1 recorded request never replayed "
+            "(--radix-prune removes them)",
+            f"radix:   unused {ORPHAN}",
+            f"radix:   {SUITE_CASSETTES[0]}: 1 never replayed",
+        ]
+    )
+    assert (directory / ORPHAN).exists()
+
+    result = run(pytester, "--radix-prune")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["radix: pruned 1 unused cassette, 1 recorded request never replayed"]
+    )
+    assert not (directory / ORPHAN).parent.exists()
+    assert [i["request"]["uri"] for i in interactions(directory / SUITE_CASSETTES[0])] == [
+        f"{radix_env.url}/export"
+    ]
+    for name, text in FOREIGN.items():
+        assert (directory / name).read_text(encoding="utf-8") == text
+
+    again = run(pytester, "--radix-prune")
+    again.assert_outcomes(passed=3)
+    assert summary_lines(again) == [
+        "radix: 0 authentication requests, 3 cassettes replayed, 0 recorded"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["-k", "export"], "the run was narrowed (-k)"),
+        (["-m", "radix"], "the run was narrowed (-m)"),
+        (["--deselect", "tests/test_api.py::test_export"], "the run was narrowed (--deselect)"),
+        (["tests/test_api.py::test_export"], "the run was narrowed (node ids)"),
+        (["tests/test_api.py"], "the run was narrowed (paths)"),
+        (["--fail-one"], "1 Radix test did not pass"),
+        (["--fail-one", "-x"], "the run was stopped (-x, --maxfail or an interrupt)"),
+        (["--deselect-one"], "the run was narrowed (deselected tests)"),
+    ],
+)
+def test_a_partial_or_failing_run_prunes_nothing_and_says_why(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    why: str,
+) -> None:
+    directory = orphaned_suite(pytester, monkeypatch)
+    radix_env.stop()
+    pytester.makeconftest(
+        """
+        import pytest
+
+        def pytest_addoption(parser):
+            parser.addoption("--fail-one", action="store_true")
+            parser.addoption("--deselect-one", action="store_true")
+
+        def pytest_collection_modifyitems(config, items):
+            if config.getoption("--deselect-one"):
+                config.hook.pytest_deselected(items=items[:1])
+                del items[:1]
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_call(item):
+            if item.config.getoption("--fail-one") and item.name == "test_export":
+                raise AssertionError("failing on purpose")
+        """
+    )
+    before = {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+    result = run(pytester, "--radix-prune", *args)
+    result.stdout.fnmatch_lines([f"radix: --radix-prune removed nothing: {why}"])
+    assert {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()} == before
+
+
+XDIST_SUITE = """
+import pytest
+
+@pytest.mark.radix_cassette("shared")
+def test_first(radix_session):
+    assert radix_session.get("/export", params={"n": "1"}).status_code == 200
+
+@pytest.mark.radix_cassette("shared")
+def test_second(radix_session):
+    assert radix_session.get("/export", params={"n": "2"}).status_code == 200
+
+@pytest.mark.parametrize("n", range(4))
+def test_own(radix_session, n):
+    assert radix_session.get("/export", params={"own": str(n)}).status_code == 200
+"""
+
+
+def test_under_xdist_the_controller_decides_from_every_workers_usage(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester, XDIST_SUITE)
+    record(pytester).assert_outcomes(passed=6)
+    directory = cassette_dir(pytester)
+    (directory / ORPHAN).parent.mkdir(parents=True)
+    (directory / ORPHAN).write_bytes((directory / "shared.yaml").read_bytes())
+    set_recorded_at(directory / "shared.yaml", days_ago(10))
+    radix_env.stop()
+    forget_credentials(monkeypatch)
+
+    result = pytester.runpytest_subprocess(
+        *INNER_ARGS, "-n", "2", "--radix-prune", "--radix-max-age=5", timeout=120
+    )
+    result.assert_outcomes(passed=6)
+    assert summary_lines(result) == [
+        "radix: 1 stale cassette (older than 5 days; oldest shared.yaml recorded "
+        f"{days_ago(10)[:10]})",
+        "radix: pruned 1 unused cassette, 0 recorded requests never replayed",
+        "radix: 0 authentication requests, 6 cassettes replayed, 0 recorded",
+    ]
+    assert not (directory / ORPHAN).exists()
+    assert len(interactions(directory / "shared.yaml")) == 2
+    assert len(list(directory.rglob("*.yaml"))) == 6
