@@ -15,7 +15,7 @@ import io
 import threading
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +42,9 @@ from pytest_radix.scrubbing import (
     scrub_text,
     scrub_token_fields,
 )
+
+if TYPE_CHECKING:
+    from pytest_radix.drift import Change
 
 __all__ = [
     "FORMAT_VERSION",
@@ -305,8 +308,9 @@ def _chain(user: Filter | None, ours: Filter) -> Filter:
 class RadixCassette:
     """One cassette file: what to replay, what to record, and when to save.
 
-    ``mode`` is one of ``none``, ``once``, ``new_episodes`` and ``all``. The file is read on
-    first use, so a test that makes no request touches nothing. While ``paused()`` is true,
+    ``mode`` is one of ``none``, ``once``, ``new_episodes``, ``all`` and ``verify`` (every
+    request goes live and is compared with the recorded one; nothing is written). The file is
+    read on first use, so a test that makes no request touches nothing. While ``paused()`` is true,
     vcrpy's patching neither matches nor records anything here (the run's own ``/auth``).
     A file whose ``radix`` key ``expired()`` rejects is recorded again as if it were missing.
     """
@@ -346,6 +350,8 @@ class RadixCassette:
         self.recorded = 0
         self.metadata: dict[str, Any] = {}
         """The ``radix`` key of the file as loaded (empty when it was not read)."""
+        self.drift: list[Change] = []
+        """``verify``: how the live answers differ from the recorded ones."""
 
     def vcr_cassette(self) -> Cassette:
         """The vcrpy ``Cassette`` behind this one, loaded (for vcrpy's own patching)."""
@@ -393,7 +399,8 @@ class RadixCassette:
             "serializer": yamlserializer,
         }
         if self.mode != "all":
-            cassette = _VcrCassette.load(record_mode=self.mode, **options)
+            vcr_mode = "none" if self.mode == "verify" else self.mode
+            cassette = _VcrCassette.load(record_mode=vcr_mode, **options)
             self.existed = persister.found
             if self.existed and self._expired is not None and self._expired(persister.metadata):
                 self.mode, self.existed, persister.metadata = "all", False, {}
@@ -465,7 +472,7 @@ class RadixCassette:
         with self._lock:
             cassette = self._load()
             recorded = self.to_recorded(request, to_match=True)
-            if self.mode != "all" and cassette.can_play_response_for(recorded):
+            if self.mode not in ("all", "verify") and cassette.can_play_response_for(recorded):
                 return dict(cassette.play_response(recorded))
             if self.replay_only:
                 raise RadixCassetteError(self._unrecorded(request))
@@ -490,10 +497,32 @@ class RadixCassette:
         """
         with self._lock:
             cassette = self._load()
+            if self.mode == "verify":
+                self._compare(cassette, request, response)
+                return
             if self.patched and len(cassette.data) > size >= 0:
                 return
             cassette.append(self.to_recorded(request), _recorded_response(response))
             self.recorded += 1
+
+    def _compare(
+        self, cassette: Cassette, request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """``verify``: compare a live answer with the recorded one for the same request (the
+        first not compared yet), which counts as played; no recorded one is ``unrecorded``."""
+        from pytest_radix.drift import Answer, Change, compare, request_label
+
+        label = request_label(request.method or "GET", request.url or "", self.base_url)
+        recorded = self.to_recorded(request, to_match=True)
+        if not cassette.can_play_response_for(recorded):
+            self.drift.append(Change(label, "unrecorded"))
+            return
+        old = cassette.play_response(recorded)
+        before = Answer(
+            int(old["status"]["code"]), _header(old["headers"], "content-type"), _bytes(old)
+        )
+        after = Answer(response.status_code, response.headers.get("Content-Type"), response.content)
+        self.drift.extend(compare(label, before, after))
 
     def size(self) -> int:
         """How many interactions the cassette holds now."""
@@ -531,6 +560,20 @@ class RadixCassette:
             self.recorded = 0
             cassette.dirty = False
             return True
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str | None:
+    """A recorded response header (the first value), looked up in any case."""
+    for key, values in headers.items():
+        if key.lower() == name:
+            return str(values[0] if isinstance(values, list) and values else values)
+    return None
+
+
+def _bytes(response: Mapping[str, Any]) -> bytes:
+    """A recorded response's body as bytes."""
+    body = response["body"].get("string") or b""
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
 def _version_in(cassette: Cassette) -> str | None:
@@ -596,9 +639,7 @@ class CassetteAdapter(BaseAdapter):
     def _replayed(
         self, request: requests.PreparedRequest, recorded: dict[str, Any]
     ) -> requests.Response:
-        body = recorded["body"].get("string") or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
+        body = _bytes(recorded)
         headers = HTTPHeaderDict()
         for name, values in recorded["headers"].items():
             if name.lower() in _DROPPED_RESPONSE_HEADERS or name.lower() == "content-length":

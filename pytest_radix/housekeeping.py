@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_radix.errors import RadixCassetteError
+from pytest_radix.files import atomic_write
+from pytest_radix.names import AUTH_CASSETTE
 from pytest_radix.run import RadixRun
 from pytest_radix.usage import stale_summary
 
@@ -47,13 +51,12 @@ class Housekeeping:
         self.run = run
         self.failed: set[str] = set()
         self.collection_errors = 0
-        self.deselected = False
         self.lines: list[str] = []
+        self.drift: dict[str, Any] | None = None
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """A plugin or an option left tests out: the run is narrowed."""
         if items:
-            self.deselected = True
             self.run.usage.narrowed.add("deselected tests")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -68,11 +71,15 @@ class Housekeeping:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """On the controller (or without xdist): report unused recordings and prune them when
-        asked and the run allows it."""
+        asked and the run allows it; or, verifying, combine the drift found (breaking drift
+        fails the run) and write the drift report."""
         config = session.config
-        if hasattr(config, "workerinput") or self.run.mode == "verify":
+        if hasattr(config, "workerinput"):
             return
         why_not = self._why_not_whole(session, exitstatus)
+        if self.run.mode == "verify":
+            self._drift(session, whole=why_not is None or " did not pass" in why_not)
+            return
         if why_not:
             if self.run.config.prune:
                 self.lines.append(f"radix: --radix-prune removed nothing: {why_not}")
@@ -121,13 +128,81 @@ class Housekeeping:
         self.lines.append(f"radix: pruned {what}")
         self.lines += [f"radix:   {problem}" for problem in problems if problem]
 
+    def _drift(self, session: pytest.Session, *, whole: bool) -> None:
+        """The run's drift report (``unmade`` requests only when the whole suite ran)."""
+        from pytest_radix.drift import drift_report
+
+        findings = list(self.run.usage.drift)
+        if whole:
+            findings += _unmade(self.run.config.cassette_dir, self.run)
+        report = self.drift = drift_report(findings)
+        if report["breaking"] and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        path = self.run.config.drift_report
+        if path is not None:
+            atomic_write(path, json.dumps(report, indent=2) + "\n")
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """The stale, unused and drift lines of the end summary."""
+        """The stale, unused and drift lines of the end summary, and the ``radix drift``
+        section."""
         run = self.run
+        if self.drift is not None:
+            _drift_section(terminalreporter, self.drift, len(run.usage.used))
         if run.usage.stale and run.config.max_age:
             terminalreporter.write_line(stale_summary(run.usage.stale, run.config.max_age))
         for line in self.lines:
             terminalreporter.write_line(line)
+
+
+def _drift_section(
+    terminalreporter: pytest.TerminalReporter, report: dict[str, Any], compared: int
+) -> None:
+    """``radix drift``: per cassette, each change (request, kind, path, recorded and live
+    types); then the summary line."""
+    if report["cassettes"]:
+        terminalreporter.write_sep("=", "radix drift")
+        for entry in report["cassettes"]:
+            terminalreporter.write_line(f"{entry['path']} ({entry['test'] or 'no test'})")
+            for change in entry["changes"]:
+                where = f" {change['path']}" if change["path"] else ""
+                types = (
+                    f": {change['recorded'] or '(none)'} -> {change['live'] or '(none)'}"
+                    if change["recorded"] or change["live"]
+                    else ""
+                )
+                terminalreporter.write_line(
+                    f"  {change['request']}  {change['kind']}{where}{types}"
+                )
+    count = len(report["cassettes"])
+    terminalreporter.write_line(
+        f"radix: drift in {count} of {compared} cassette{'' if compared == 1 else 's'}: "
+        f"{report['breaking']} breaking, {report['additive']} additive"
+    )
+
+
+def _unmade(directory: Path, run: RadixRun) -> list[dict[str, Any]]:
+    """``unmade`` findings: the recorded requests that no test made, in the cassettes compared
+    and in those no test used."""
+    from pytest_radix.cassettes import load_cassette_file
+    from pytest_radix.drift import Change, request_label
+
+    usage = run.usage
+    missed: dict[str, list[int] | None] = dict(usage.unreplayed())
+    missed.update((name, None) for name in usage.unused(directory) if name != AUTH_CASSETTE)
+    findings = []
+    for name, indexes in sorted(missed.items()):
+        try:
+            interactions, metadata = load_cassette_file(directory / name)
+        except RadixCassetteError:
+            continue  # a broken cassette no test uses is not drift
+        base_url = str(metadata.get("base_url") or run.config.base_url)
+        chosen = range(len(interactions)) if indexes is None else indexes
+        changes = [
+            Change(request_label(request.method, request.uri, base_url), "unmade").to_json()
+            for request, _ in (interactions[index] for index in chosen)
+        ]
+        findings.append({"path": name, "test": "", "changes": changes})
+    return findings
 
 
 def _remove(directory: Path, name: str) -> str | None:

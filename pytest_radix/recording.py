@@ -179,7 +179,7 @@ class Recorder:
         self.recorded_paths: set[Path] = set()  # cassettes written in this run
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = 0
-        self.live = mode == "all"
+        self.live = mode in ("all", "verify")
         self.unsaved_auth: RadixCassetteError | None = None
         """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
         self.unsaved_auth_requests = 0
@@ -216,7 +216,7 @@ class Recorder:
     def can_replay_auth(self) -> bool:
         """Whether ``radix_auth.yaml`` may be replayed in this mode (not when it is stale and
         this run records)."""
-        if self.mode == "all" or not self.auth_path.exists():
+        if self.mode in ("all", "verify") or not self.auth_path.exists():
             return False
         if self._auth_expired is None:
             from pytest_radix.cassettes import load_cassette_file
@@ -235,13 +235,21 @@ class Recorder:
             and age_days(metadata) > max_age
         )
 
-    def _note(self, cassette: RadixCassette) -> None:
-        """Remember what the run did with ``cassette``: used, written, or replayed (which of its
-        requests, and whether it is stale)."""
+    def _note(self, cassette: RadixCassette, owner: str = "") -> None:
+        """Remember what the run did with ``cassette`` (for ``owner``, a test or a fixture):
+        used, written, or replayed (which of its requests, and whether it is stale), or in
+        ``verify`` how the live answers drifted from it."""
         if not cassette.loaded:
             return
         name = cassette.path.relative_to(self.directory).as_posix()
         usage = self.usage
+        if self.mode == "verify":
+            usage.used.add(name)
+            if cassette.path != self.auth_path:  # its other /auth exchanges are not "unmade"
+                usage.note_replayed(name, cassette.loaded_count, cassette.played_indexes())
+            changes = [change.to_json() for change in cassette.drift]
+            usage.drift.append({"path": name, "test": owner, "changes": changes})
+            return
         if self._recorded_this_run(cassette.path) or not cassette.existed:
             usage.used.add(name)
             usage.written.add(name)
@@ -316,7 +324,7 @@ class Recorder:
                 "recording needs credentials: a request is not in its cassette and must go to "
                 f"the API; set RADIX_CLIENT_ID and RADIX_CLIENT_SECRET (mode {self.mode})"
             )
-        cassette = self._cassette(self.auth_path, "all")
+        cassette = self._cassette(self.auth_path, "verify" if self.mode == "verify" else "all")
         live = make_adapter(retry_post=True, pool_maxsize=4)
         self._thread.authenticating = True  # radix_vcr's patching must not record it again
         try:
@@ -325,6 +333,9 @@ class Recorder:
         finally:
             self._thread.authenticating = False
         live.close()
+        if self.mode == "verify":
+            self._note(cassette, "authentication")
+            return token
         try:
             cassette.save()
         except RadixCassetteError as error:
@@ -451,8 +462,16 @@ class Recorder:
             self.current_cassette(), live, before_live=lambda r: self.go_live(auth, r)
         )
 
-    def close(self, cassette: RadixCassette | None, failed: bool, *, shared: bool = False) -> None:
-        """Save a cassette (unless its test or fixture failed) and count it.
+    def close(
+        self,
+        cassette: RadixCassette | None,
+        failed: bool,
+        *,
+        shared: bool = False,
+        owner: str = "",
+    ) -> None:
+        """Save a cassette (unless its test or fixture failed) and count it; ``owner`` is the
+        test or fixture that used it.
 
         A ``shared`` cassette (a wider-scope fixture's, set up by every xdist worker) is saved
         by the first worker only.
@@ -461,6 +480,8 @@ class Recorder:
             return
         path = cassette.path
         try:
+            if self.mode == "verify":  # nothing written, nothing counted
+                return
             if shared and cassette.pending and not failed and not self._first_to("saved", path):
                 return
             if failed:
@@ -477,7 +498,7 @@ class Recorder:
                 elif cassette.played:
                     self.replayed += 1
         finally:
-            self._note(cassette)
+            self._note(cassette, owner)
             cassette.release()
 
     def _locked(self, path: Path) -> contextlib.AbstractContextManager[object]:
@@ -563,7 +584,7 @@ class CassettePlugin:
             names = getattr(item, "fixturenames", None)
             if names is not None and "radix_vcr_config" not in names:
                 item.fixturenames = [*names, "radix_vcr_config"]  # type: ignore[attr-defined]
-        if marked:
+        if marked and self.recorder.mode != "verify":  # verify: other clients go live
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
 
     def pytest_sessionfinish(self) -> None:
@@ -589,7 +610,8 @@ class CassettePlugin:
             self.recorder.item = None
             cassette = self.recorder.item_cassettes.pop(item.nodeid, None)
             try:
-                self.recorder.close(cassette, report.failed or item.stash.get(FAILED, False))
+                failed = report.failed or item.stash.get(FAILED, False)
+                self.recorder.close(cassette, failed, owner=item.nodeid)
             except RadixCassetteError as error:
                 report.outcome = "failed"
                 report.longrepr = f"{type(error).__name__}: {error}"
@@ -622,7 +644,8 @@ class CassettePlugin:
             return
         scope = self.recorder.fixture_scopes.pop(_fixture_key(fixturedef, request), None)
         if scope is not None:
-            self.recorder.close(scope.cassette, scope.failed, shared=True)
+            owner = f"fixture {fixturedef.argname}"
+            self.recorder.close(scope.cassette, scope.failed, shared=True, owner=owner)
 
 
 class VcrPatching:

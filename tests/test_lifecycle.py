@@ -7,6 +7,7 @@ verified) after the cassettes or the server's answers changed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,17 @@ from typing import Any
 import pytest
 import yaml
 from helpers import INNER_ARGS, cassette_dir, interactions, output, run
-from test_cassettes import SUITE, SUITE_CASSETTES, forget_credentials, make_suite, record
+from test_cassettes import (
+    SUITE,
+    SUITE_CASSETTES,
+    forget_credentials,
+    make_suite,
+    record,
+    snapshot,
+)
 
 import pytest_radix
-from pytest_radix.testing import FakeRadixServer
+from pytest_radix.testing import FakeRadixServer, benchmark_records
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -280,10 +288,10 @@ def test_a_partial_or_failing_run_prunes_nothing_and_says_why(
                 raise AssertionError("failing on purpose")
         """
     )
-    before = {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+    before = snapshot(directory)
     result = run(pytester, "--radix-prune", *args)
     result.stdout.fnmatch_lines([f"radix: --radix-prune removed nothing: {why}"])
-    assert {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()} == before
+    assert snapshot(directory) == before
 
 
 XDIST_SUITE = """
@@ -328,3 +336,156 @@ def test_under_xdist_the_controller_decides_from_every_workers_usage(
     assert not (directory / ORPHAN).exists()
     assert len(interactions(directory / "shared.yaml")) == 2
     assert len(list(directory.rglob("*.yaml"))) == 6
+
+
+# ---------------------------------------------------------------------------------------------
+# drift
+
+
+def moved_on(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The API a while later: ``compsAverage`` dropped, ``score`` added, ``subjectAverage`` a
+    string, ``organizationId`` null."""
+    changed = []
+    for original in records:
+        item = {key: value for key, value in original.items() if key != "compsAverage"}
+        item.update(score=7, subjectAverage=str(item["subjectAverage"]), organizationId=None)
+        changed.append(item)
+    return changed
+
+
+EXPECTED_CHANGES = [
+    {"kind": "added", "path": "$[*].score", "recorded": None, "live": "number"},
+    {"kind": "removed", "path": "$[*].compsAverage", "recorded": "number", "live": None},
+    {"kind": "nullable", "path": "$[*].organizationId", "recorded": "string", "live": "null"},
+    {"kind": "type", "path": "$[*].subjectAverage", "recorded": "number", "live": "string"},
+]
+
+
+def test_verify_reports_drift_fails_on_breaking_and_writes_nothing(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester)
+    record(pytester)
+    directory = cassette_dir(pytester)
+    before = snapshot(directory)
+    radix_env.reshape_export = moved_on
+    radix_env.auth_extra = {"scope": "export"}
+
+    result = run(pytester, "--radix-verify", "--radix-drift-report", "out/drift.json")
+    result.assert_outcomes(passed=3)
+    assert result.ret == 1
+    assert snapshot(directory) == before
+    result.stdout.fnmatch_lines(
+        [
+            "radix: mode=verify (verify: live, compared with the cassettes) *",
+            "*= radix drift =*",
+            "radix_auth.yaml (authentication)",
+            "  POST /auth  added $.scope: (none) -> string",
+            f"{SUITE_CASSETTES[0]} (tests/test_api.py::test_export)",
+            "  GET /export  removed $[*].compsAverage: number -> (none)",
+            "  GET /export  type $[*].subjectAverage: number -> string",
+            "  GET /export  nullable $[*].organizationId: string -> null",
+            "  GET /export  added $[*].score: (none) -> number",
+            "radix: drift in 4 of 4 cassettes: 6 breaking, 7 additive",
+        ]
+    )
+    report = json.loads((pytester.path / "out" / "drift.json").read_text(encoding="utf-8"))
+    assert (report["breaking"], report["additive"]) == (6, 7)
+    entries = {entry["path"]: entry for entry in report["cassettes"]}
+    assert set(entries) == {"radix_auth.yaml", *SUITE_CASSETTES}
+    page = entries[SUITE_CASSETTES[1]]
+    assert page["test"] == "tests/test_api.py::test_export_page"
+    assert sorted(page["changes"], key=lambda c: c["path"]) == sorted(
+        [{"request": "GET /export?page=2", **change} for change in EXPECTED_CHANGES],
+        key=lambda c: c["path"],
+    )
+    everything = output(result) + json.dumps(report)
+    for item in moved_on(benchmark_records(3)):  # values are never shown
+        assert str(item["propertyId"]) not in everything
+        assert str(item["subjectAverage"]) not in everything
+    assert radix_env.client_secret not in everything
+
+
+LOOSE_SUITE = """
+def test_export(radix_session):
+    radix_session.get("/export")
+
+
+def test_page(radix_session):
+    radix_session.get("/export", params={"page": "2"})
+"""
+
+
+def test_verify_status_media_type_unrecorded_and_unmade(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(
+        pytester,
+        LOOSE_SUITE.replace(
+            'get("/export")', 'get("/export", params={"a": "1"})\n    radix_session.get("/export")'
+        ),
+    )
+    record(pytester).assert_outcomes(passed=2)
+    make_suite(pytester, LOOSE_SUITE.replace("page", "fresh"))
+    radix_env.export_status = 203
+    result = run(pytester, "--radix-verify")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "tests/test_api/test_export.yaml (tests/test_api.py::test_export)",
+            "  GET /export  status: 200 -> 203",
+            "  GET /export?a=1  unmade",
+            "tests/test_api/test_page.yaml (no test)",
+            "  GET /export?page=2  unmade",
+            "radix: drift in 3 of 3 cassettes: 1 breaking, 3 additive",
+        ]
+    )
+    assert "  GET /export?fresh=2  unrecorded" in result.outlines
+
+    radix_env.export_status, radix_env.export_content_type = 200, "text/csv"
+    make_suite(pytester, LOOSE_SUITE)
+    result = run(pytester, "--radix-verify")
+    result.stdout.fnmatch_lines(
+        [
+            "  GET /export  media-type: application/json -> text/csv",
+            "radix: drift in 2 of 3 cassettes: 2 breaking, 1 additive",
+        ]
+    )
+
+
+def test_additive_drift_alone_passes_and_no_drift_says_so(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester)
+    record(pytester)
+    result = run(pytester, "--radix-verify")
+    assert result.ret == 0
+    assert summary_lines(result)[0] == "radix: drift in 0 of 4 cassettes: 0 breaking, 0 additive"
+    assert "radix drift" not in output(result)
+    radix_env.reshape_export = lambda records: [{**r, "score": 1} for r in records]
+    result = run(pytester, "--radix-verify")
+    assert result.ret == 0
+    assert summary_lines(result)[0] == "radix: drift in 3 of 4 cassettes: 0 breaking, 3 additive"
+
+
+def test_verify_under_xdist_combines_the_workers_findings(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester, XDIST_SUITE)
+    record(pytester).assert_outcomes(passed=6)
+    radix_env.reshape_export = moved_on
+    auth_before = radix_env.auth_count
+    result = pytester.runpytest_subprocess(
+        *INNER_ARGS, "-n", "2", "--radix-verify", "--radix-drift-report=drift.json", timeout=120
+    )
+    result.assert_outcomes(passed=6)
+    assert result.ret == 1
+    assert radix_env.auth_count == auth_before + 1
+    assert summary_lines(result)[0] == "radix: drift in 5 of 6 cassettes: 12 breaking, 12 additive"
+    report = json.loads((pytester.path / "drift.json").read_text(encoding="utf-8"))
+    shared = next(entry for entry in report["cassettes"] if entry["path"] == "shared.yaml")
+    assert sorted(shared["test"].split(", ")) == [
+        "tests/test_api.py::test_first",
+        "tests/test_api.py::test_second",
+    ]
+    assert len(shared["changes"]) == 8
