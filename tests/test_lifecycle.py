@@ -404,6 +404,7 @@ def test_verify_reports_drift_fails_on_breaking_and_writes_nothing(
         assert str(item["propertyId"]) not in everything
         assert str(item["subjectAverage"]) not in everything
     assert radix_env.client_secret not in everything
+    assert radix_env.issued_tokens and not [t for t in radix_env.issued_tokens if t in everything]
 
 
 LOOSE_SUITE = """
@@ -489,3 +490,30 @@ def test_verify_under_xdist_combines_the_workers_findings(
         "tests/test_api.py::test_second",
     ]
     assert len(shared["changes"]) == 8
+
+
+VCR_SUITE = """
+import pytest
+import requests
+
+
+@pytest.mark.radix_vcr
+def test_export_and_another_client(radix_session):
+    assert radix_session.get("/export").status_code == 200
+    assert requests.get(radix_session.base_url + "/export").status_code == 401
+"""
+
+
+def test_verify_sends_a_radix_vcr_tests_other_clients_live_and_compares_the_session(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester, VCR_SUITE)
+    record(pytester).assert_outcomes(passed=1)
+    radix_env.reshape_export = lambda records: [{**r, "score": 1} for r in records]
+    before = len(radix_env.requests_to("/export"))
+    result = run(pytester, "--radix-verify")
+    result.assert_outcomes(passed=1)
+    assert len(radix_env.requests_to("/export")) == before + 2  # both went live
+    result.stdout.fnmatch_lines(
+        ["  GET /export  added $[*].score: (none) -> number", "radix: drift in 1 of 2 *"]
+    )
