@@ -254,7 +254,9 @@ class Recorder:
             usage.used.add(name)
             usage.written.add(name)
             return
-        if cassette.path != self.auth_path:  # replayed as often as needed, never pruned
+        # radix_auth.yaml is replayed as often as needed; a file without the radix key is
+        # not one of ours: neither is ever pruned
+        if cassette.path != self.auth_path and cassette.metadata:
             usage.note_replayed(name, cassette.loaded_count, cassette.played_indexes())
         usage.used.add(name)
         max_age = self.config.max_age

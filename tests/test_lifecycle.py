@@ -247,6 +247,24 @@ def test_unused_cassettes_and_requests_are_reported_then_pruned(
     ]
 
 
+def test_a_used_file_without_the_radix_key_is_never_pruned(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = orphaned_suite(pytester, monkeypatch)
+    radix_env.stop()
+    foreign = directory / SUITE_CASSETTES[0]
+    data = yaml.safe_load(foreign.read_text(encoding="utf-8"))
+    del data["radix"]
+    foreign.write_text(yaml.safe_dump(data), encoding="utf-8")
+    before = foreign.read_bytes()
+    result = run(pytester, "--radix-prune")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["radix: pruned 1 unused cassette, 0 recorded requests never replayed"]
+    )
+    assert foreign.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("args", "why"),
     [
