@@ -276,6 +276,10 @@ def test_a_used_file_without_the_radix_key_is_never_pruned(
         (["--fail-one"], "1 Radix test did not pass"),
         (["--fail-one", "-x"], "the run was stopped (-x, --maxfail or an interrupt)"),
         (["--deselect-one"], "the run was narrowed (deselected tests)"),
+        (
+            ["--continue-on-collection-errors", "tests/test_broken.py", "tests/test_api.py"],
+            "a collection error",
+        ),
     ],
 )
 def test_a_partial_or_failing_run_prunes_nothing_and_says_why(
@@ -306,6 +310,9 @@ def test_a_partial_or_failing_run_prunes_nothing_and_says_why(
                 raise AssertionError("failing on purpose")
         """
     )
+    if "tests/test_broken.py" in args:  # the configured paths given: not narrowed
+        (pytester.path / "tests" / "test_broken.py").write_text("def f(:\n", encoding="utf-8")
+        pytester.makeini("[pytest]\ntestpaths = tests/test_broken.py tests/test_api.py\n")
     before = snapshot(directory)
     result = run(pytester, "--radix-prune", *args)
     result.stdout.fnmatch_lines([f"radix: --radix-prune removed nothing: {why}"])
