@@ -218,10 +218,12 @@ class Recorder:
         this run records)."""
         if self.mode in ("all", "verify") or not self.auth_path.exists():
             return False
-        if self._auth_expired is None:
+        if self._auth_expired is None:  # the file is read for its age only when one is set
             from pytest_radix.cassettes import load_cassette_file
 
-            self._auth_expired = self._expired(load_cassette_file(self.auth_path)[1])
+            self._auth_expired = bool(self.config.max_age) and self._expired(
+                load_cassette_file(self.auth_path)[1]
+            )
         return not self._auth_expired
 
     def _expired(self, metadata: Mapping[str, Any]) -> bool:
