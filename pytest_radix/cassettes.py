@@ -3,8 +3,9 @@
 No HTTP library is patched: a :class:`CassetteAdapter` is mounted on the session and either
 plays a recorded response or sends the request live and records it. Cassettes are vcrpy YAML
 (its serializer, ``Request`` and matchers) with one extra top-level key, ``radix``, holding the
-base URL and API version of the recording. Requests are matched on method, the path relative
-to the base URL and the query, so a suite recorded against one base URL replays under another.
+base URL and API version of the recording and its provenance. Requests are matched on method,
+the path relative to the base URL and the query, so a suite recorded against one base URL
+replays under another.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import threading
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -33,6 +34,7 @@ from vcr.serializers import compat, yamlserializer
 from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
+from pytest_radix.provenance import stamp
 from pytest_radix.scrubbing import (
     find_leak,
     scrub_bytes,
@@ -40,6 +42,9 @@ from pytest_radix.scrubbing import (
     scrub_text,
     scrub_token_fields,
 )
+
+if TYPE_CHECKING:
+    from pytest_radix.drift import Change
 
 __all__ = [
     "FORMAT_VERSION",
@@ -303,9 +308,11 @@ def _chain(user: Filter | None, ours: Filter) -> Filter:
 class RadixCassette:
     """One cassette file: what to replay, what to record, and when to save.
 
-    ``mode`` is one of ``none``, ``once``, ``new_episodes`` and ``all``. The file is read on
-    first use, so a test that makes no request touches nothing. While ``paused()`` is true,
+    ``mode`` is one of ``none``, ``once``, ``new_episodes``, ``all`` and ``verify`` (every
+    request goes live and is compared with the recorded one; nothing is written). The file is
+    read on first use, so a test that makes no request touches nothing. While ``paused()`` is true,
     vcrpy's patching neither matches nor records anything here (the run's own ``/auth``).
+    A file whose ``radix`` key ``expired()`` rejects is recorded again as if it were missing.
     """
 
     def __init__(
@@ -319,6 +326,7 @@ class RadixCassette:
         repeats: bool = False,
         recorded_this_run: Callable[[], bool] = lambda: False,
         paused: Callable[[], bool] | None = None,
+        expired: Callable[[Mapping[str, Any]], bool] | None = None,
         before_record_request: Filter | None = None,
         before_record_response: Filter | None = None,
     ) -> None:
@@ -330,6 +338,7 @@ class RadixCassette:
         self._repeats = repeats
         self._recorded_this_run = recorded_this_run
         self._paused = paused
+        self._expired = expired
         self._request_filter = _chain(before_record_request, scrub_request)
         self._response_filter = _chain(before_record_response, scrub_response)
         self._last: tuple[Any, Any] = (None, None)
@@ -339,6 +348,10 @@ class RadixCassette:
         self._loaded_count = 0
         self.patched = False
         self.recorded = 0
+        self.metadata: dict[str, Any] = {}
+        """The ``radix`` key of the file as loaded (empty when it was not read)."""
+        self.drift: list[Change] = []
+        """``verify``: how the live answers differ from the recorded ones."""
 
     def vcr_cassette(self) -> Cassette:
         """The vcrpy ``Cassette`` behind this one, loaded (for vcrpy's own patching)."""
@@ -349,6 +362,23 @@ class RadixCassette:
     def played(self) -> int:
         """Responses replayed from this cassette (by the session or by vcrpy's patching)."""
         return int(self._cassette.play_count) if self._cassette is not None else 0
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the cassette was used (its file read, or recording started)."""
+        return self._cassette is not None
+
+    @property
+    def loaded_count(self) -> int:
+        """How many interactions the file held when it was read."""
+        return self._loaded_count
+
+    def played_indexes(self) -> set[int]:
+        """The indexes of the file's interactions replayed so far."""
+        if self._cassette is None:
+            return set()
+        counts = self._cassette.play_counts
+        return {index for index, count in counts.items() if count and index < self._loaded_count}
 
     @property
     def pending(self) -> bool:
@@ -368,11 +398,14 @@ class RadixCassette:
             "persister": persister,
             "serializer": yamlserializer,
         }
-        if self.mode == "all":
-            cassette = _VcrCassette(record_mode="all", **options)
-        else:
-            cassette = _VcrCassette.load(record_mode=self.mode, **options)
+        if self.mode != "all":
+            vcr_mode = "none" if self.mode == "verify" else self.mode
+            cassette = _VcrCassette.load(record_mode=vcr_mode, **options)
             self.existed = persister.found
+            if self.existed and self._expired is not None and self._expired(persister.metadata):
+                self.mode, self.existed, persister.metadata = "all", False, {}
+        if self.mode == "all":  # recorded from nothing
+            cassette = _VcrCassette(record_mode="all", **options)
         cassette.reading = False
         recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
         if recorded_version and recorded_version != self.api_version:
@@ -381,7 +414,8 @@ class RadixCassette:
                 f"this run uses {self.api_version}; replay it with --radix-api-version "
                 f"{recorded_version}, or record it again with --radix-record-mode=all"
             )
-        self._recorded_base = str(persister.metadata.get("base_url") or self.base_url)
+        self.metadata = persister.metadata
+        self._recorded_base = str(self.metadata.get("base_url") or self.base_url)
         self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
@@ -438,7 +472,7 @@ class RadixCassette:
         with self._lock:
             cassette = self._load()
             recorded = self.to_recorded(request, to_match=True)
-            if self.mode != "all" and cassette.can_play_response_for(recorded):
+            if self.mode not in ("all", "verify") and cassette.can_play_response_for(recorded):
                 return dict(cassette.play_response(recorded))
             if self.replay_only:
                 raise RadixCassetteError(self._unrecorded(request))
@@ -463,10 +497,32 @@ class RadixCassette:
         """
         with self._lock:
             cassette = self._load()
+            if self.mode == "verify":
+                self._compare(cassette, request, response)
+                return
             if self.patched and len(cassette.data) > size >= 0:
                 return
             cassette.append(self.to_recorded(request), _recorded_response(response))
             self.recorded += 1
+
+    def _compare(
+        self, cassette: Cassette, request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """``verify``: compare a live answer with the recorded one for the same request (the
+        first not compared yet), which counts as played; no recorded one is ``unrecorded``."""
+        from pytest_radix.drift import Answer, Change, compare, request_label
+
+        label = request_label(request.method or "GET", request.url or "", self.base_url)
+        recorded = self.to_recorded(request, to_match=True)
+        if not cassette.can_play_response_for(recorded):
+            self.drift.append(Change(label, "unrecorded"))
+            return
+        old = cassette.play_response(recorded)
+        before = Answer(
+            int(old["status"]["code"]), _header(old["headers"], "content-type"), _bytes(old)
+        )
+        after = Answer(response.status_code, response.headers.get("Content-Type"), response.content)
+        self.drift.extend(compare(label, before, after))
 
     def size(self) -> int:
         """How many interactions the cassette holds now."""
@@ -490,19 +546,34 @@ class RadixCassette:
             cassette = self._cassette
             if cassette is None or not self.pending:
                 return False
-            metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
+            previous = self.metadata
             interactions = list(cassette.data)
             if merge and self.path.exists():
-                current = load_cassette_file(self.path)[0]
+                current, previous = load_cassette_file(self.path)
                 interactions = current + [
                     new
                     for new in interactions[self._loaded_count :]
                     if not any(matchers.requests_match(new[0], old[0], MATCH_ON) for old in current)
                 ]
-            save_cassette_file(self.path, interactions, metadata)
+            metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
+            save_cassette_file(self.path, interactions, metadata | stamp(previous))
             self.recorded = 0
             cassette.dirty = False
             return True
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str | None:
+    """A recorded response header (the first value), looked up in any case."""
+    for key, values in headers.items():
+        if key.lower() == name:
+            return str(values[0] if isinstance(values, list) and values else values)
+    return None
+
+
+def _bytes(response: Mapping[str, Any]) -> bytes:
+    """A recorded response's body as bytes."""
+    body = response["body"].get("string") or b""
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
 def _version_in(cassette: Cassette) -> str | None:
@@ -568,9 +639,7 @@ class CassetteAdapter(BaseAdapter):
     def _replayed(
         self, request: requests.PreparedRequest, recorded: dict[str, Any]
     ) -> requests.Response:
-        body = recorded["body"].get("string") or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
+        body = _bytes(recorded)
         headers = HTTPHeaderDict()
         for name, values in recorded["headers"].items():
             if name.lower() in _DROPPED_RESPONSE_HEADERS or name.lower() == "content-length":

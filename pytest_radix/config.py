@@ -120,6 +120,31 @@ OPTIONS: tuple[Option, ...] = (
         False,
         boolean=True,
     ),
+    Option(
+        "max_age",
+        "Replayed cassettes older than this many days are stale (reported; re-recorded in "
+        "once and new_episodes with credentials).",
+        metavar="DAYS",
+    ),
+    Option(
+        "prune",
+        "After a whole-suite run where every Radix test passed, remove unused cassettes and "
+        "recorded requests never replayed.",
+        False,
+        boolean=True,
+    ),
+    Option(
+        "verify",
+        "Run live (credentials needed), write no cassette, and report how the live answers "
+        "drifted from the recorded ones; breaking drift fails the run.",
+        False,
+        boolean=True,
+    ),
+    Option(
+        "drift_report",
+        "Write the drift found by --radix-verify to this JSON file.",
+        metavar="FILE",
+    ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -146,6 +171,10 @@ class RadixConfig:
     require_credentials: bool
     token_cache: bool
     allow_http: bool
+    max_age: float | None
+    prune: bool
+    verify: bool
+    drift_report: Path | None
     sources: Mapping[str, str]
     client_secret: MaskedStr | None = None
     secret_path: Path | None = None
@@ -228,6 +257,9 @@ def resolve(
     # symlink
     directory = (base[cassettes.source] / cassettes.value).resolve()
     parsed["cassette_dir"] = Setting(directory, cassettes.source)
+    report = parsed["drift_report"]
+    if report.value is not None:
+        parsed["drift_report"] = Setting(base[report.source] / report.value, report.source)
     url = parsed["base_url"]
     label = _label(_BY_NAME["base_url"], url.source, url.value)
     checked = check_base_url(url.value, allow_http=parsed["allow_http"].value, label=label)
@@ -294,14 +326,21 @@ def _record_mode(value: Any, label: str) -> str:
     return mode
 
 
-def _timeout(value: Any, label: str) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise RadixConfigError(f"{label} is not a positive number of seconds; give for example 30")
-    return seconds
+def _positive(unit: str) -> Callable[[Any, str], float]:
+    """A parser of a positive number of ``unit`` (seconds, days)."""
+
+    def parse(value: Any, label: str) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number <= 0:
+            raise RadixConfigError(
+                f"{label} is not a positive number of {unit}; give for example 30"
+            )
+        return number
+
+    return parse
 
 
 def _boolean(value: Any, label: str) -> bool:
@@ -322,10 +361,14 @@ def _path(value: Any, label: str) -> Path:
 
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "record_mode": _record_mode,
-    "timeout": _timeout,
+    "timeout": _positive("seconds"),
     "require_credentials": _boolean,
     "token_cache": _boolean,
     "allow_http": _boolean,
+    "max_age": _positive("days"),
+    "prune": _boolean,
+    "verify": _boolean,
+    "drift_report": _path,
     "cassette_dir": _path,
     "client_secret_file": _path,
 }

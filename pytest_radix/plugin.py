@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from pytest_radix import fixtures
-from pytest_radix.config import OPTIONS, RadixConfig, resolve
+from pytest_radix.config import OPTIONS, SOURCES, RadixConfig, resolve
 from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object, masked_value
-from pytest_radix.run import AUTH_CASSETTE, FAILED, RUN, SKIP_PREFIX, RadixRun
-from pytest_radix.workers import COUNTS_KEY, ControllerHooks, handover_dir
+from pytest_radix.names import AUTH_CASSETTE, FAILED
+from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
+from pytest_radix.workers import COUNTS_KEY, USAGE_KEY, ControllerHooks, handover_dir
 
 RADIX_FIXTURES: frozenset[str] = frozenset(
     {
@@ -122,6 +123,8 @@ def _resolve(config: pytest.Config) -> RadixConfig:
 def choose_mode(config: RadixConfig) -> tuple[str, str]:
     """The record mode this run uses, and why (``auto`` decides from what is available)."""
     source = config.sources["record_mode"]
+    if config.verify:
+        return "verify", _verify_reason(config)
     if config.record_mode != "auto":
         return config.record_mode, source
     auto = "auto" if source == "default" else f"auto ({source})"
@@ -130,6 +133,29 @@ def choose_mode(config: RadixConfig) -> tuple[str, str]:
     if config.credentials is not None:
         return "live", f"{auto}: credentials found"
     return "live", f"{auto}: no cassette, no credentials: Radix tests will be skipped"
+
+
+def _verify_reason(config: RadixConfig) -> str:
+    """Why ``--radix-verify`` can run (a usage error when it cannot): it needs credentials and
+    runs live, so no other record mode can go with it."""
+    verify = f"--radix-verify ({SOURCES[config.sources['verify']]})"
+    if config.record_mode not in ("auto", "live"):
+        raise RadixConfigError(
+            f"{verify} runs live and writes no cassette, so it cannot go with record mode "
+            f"{config.record_mode} ({SOURCES[config.sources['record_mode']]}); leave the "
+            "record mode out"
+        )
+    if config.credentials is None:
+        missing = [
+            name
+            for name, value in (("client id", config.client_id), ("API key", config.client_secret))
+            if not value
+        ]
+        raise RadixConfigError(
+            f"{verify} needs credentials ({' and '.join(missing)} missing); set RADIX_CLIENT_ID "
+            "(or --radix-client-id) and RADIX_CLIENT_SECRET (or --radix-client-secret-file)"
+        )
+    return "verify: live, compared with the cassettes"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -148,7 +174,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.help or config.option.version:
         return
     settings = _resolve(config)
-    mode, reason = choose_mode(settings)
+    try:
+        mode, reason = choose_mode(settings)
+    except RadixConfigError as error:
+        raise pytest.UsageError(f"pytest-radix: {error}") from None
     run = RadixRun(settings, mode, reason)
     run.cleanups.append(install_log_masking())
     _mask_trace(config)
@@ -160,10 +189,12 @@ def pytest_configure(config: pytest.Config) -> None:
         run.cleanups.append(controller.remove)
         config.pluginmanager.register(controller, "radix-xdist")
     if mode != "live":  # cassettes: loaded only when used
+        from pytest_radix.housekeeping import Housekeeping
         from pytest_radix.recording import CassettePlugin, Recorder
 
-        run.recorder = Recorder(settings, mode, Path(config.rootpath), handover)
+        run.recorder = Recorder(settings, mode, Path(config.rootpath), handover, run.usage)
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
+        config.pluginmanager.register(Housekeeping(run), "radix-housekeeping")
 
 
 def _mask_trace(config: pytest.Config) -> None:
@@ -191,6 +222,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if run is not None and isinstance(workeroutput, dict):
         workeroutput[COUNTS_KEY] = run.local_counts()
+        workeroutput[USAGE_KEY] = run.usage.to_json()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -219,6 +251,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"{name}={flag[getattr(c, name)]} ({c.sources[name]})"
             for name in ("require_credentials", "token_cache", "allow_http")
         ),
+        f"radix: max_age={f'{c.max_age:g}d' if c.max_age else 'off'} ({c.sources['max_age']}) "
+        + " ".join(
+            f"{name}={flag[getattr(c, name)]} ({c.sources[name]})" for name in ("prune", "verify")
+        )
+        + f" drift_report={c.drift_report or 'unset'} ({c.sources['drift_report']})",
     ]
 
 

@@ -26,9 +26,11 @@ from pytest_radix.errors import (
     RadixWarning,
 )
 from pytest_radix.files import remove_stale_temps
-from pytest_radix.run import AUTH_CASSETTE, FAILED
+from pytest_radix.names import AUTH_CASSETTE, FAILED
+from pytest_radix.provenance import age_days, recorded_at
 from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.sharing import LOCK_TIMEOUT
+from pytest_radix.usage import Usage
 
 if TYPE_CHECKING:
     import requests
@@ -158,7 +160,12 @@ class Recorder:
     """The cassettes of one run in one process, and the authentication for them."""
 
     def __init__(
-        self, config: RadixConfig, mode: str, rootdir: Path, handover: Path | None = None
+        self,
+        config: RadixConfig,
+        mode: str,
+        rootdir: Path,
+        handover: Path | None = None,
+        usage: Usage | None = None,
     ) -> None:
         self.config = config
         self.mode = mode
@@ -172,11 +179,13 @@ class Recorder:
         self.recorded_paths: set[Path] = set()  # cassettes written in this run
         self.vcr_config: Mapping[str, Any] = {}
         self.replayed = self.recorded = self.unsaved = 0
-        self.live = mode == "all"
+        self.live = mode in ("all", "verify")
         self.unsaved_auth: RadixCassetteError | None = None
         """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
         self.unsaved_auth_requests = 0
         self.handover = handover
+        self.usage = usage if usage is not None else Usage()
+        self._auth_expired: bool | None = None
         self._lock = threading.RLock()
         self._thread = threading.local()  # .authenticating: this thread's live /auth is on
 
@@ -205,8 +214,57 @@ class Recorder:
         return RadixCredentials(client_id, PLACEHOLDER)
 
     def can_replay_auth(self) -> bool:
-        """Whether ``radix_auth.yaml`` may be replayed in this mode."""
-        return self.mode != "all" and self.auth_path.exists()
+        """Whether ``radix_auth.yaml`` may be replayed in this mode (not when it is stale and
+        this run records)."""
+        if self.mode in ("all", "verify") or not self.auth_path.exists():
+            return False
+        if self._auth_expired is None:  # the file is read for its age only when one is set
+            from pytest_radix.cassettes import load_cassette_file
+
+            self._auth_expired = bool(self.config.max_age) and self._expired(
+                load_cassette_file(self.auth_path)[1]
+            )
+        return not self._auth_expired
+
+    def _expired(self, metadata: Mapping[str, Any]) -> bool:
+        """Whether a recording is stale and this run records stale ones again (``once`` and
+        ``new_episodes``, with credentials)."""
+        max_age = self.config.max_age
+        return bool(
+            max_age
+            and self.mode in ("once", "new_episodes")
+            and self.config.credentials is not None
+            and age_days(metadata) > max_age
+        )
+
+    def _note(self, cassette: RadixCassette, owner: str = "") -> None:
+        """Remember what the run did with ``cassette`` (for ``owner``, a test or a fixture):
+        used, written, or replayed (which of its requests, and whether it is stale), or in
+        ``verify`` how the live answers drifted from it."""
+        if not cassette.loaded:
+            return
+        name = cassette.path.relative_to(self.directory).as_posix()
+        usage = self.usage
+        if self.mode == "verify":
+            usage.used.add(name)
+            if cassette.path != self.auth_path:  # its other /auth exchanges are not "unmade"
+                usage.note_replayed(name, cassette.loaded_count, cassette.played_indexes())
+            changes = [change.to_json() for change in cassette.drift]
+            usage.drift.append({"path": name, "test": owner, "changes": changes})
+            return
+        if self._recorded_this_run(cassette.path) or not cassette.existed:
+            usage.used.add(name)
+            usage.written.add(name)
+            return
+        # radix_auth.yaml is replayed as often as needed; a file without the radix key is
+        # not one of ours: neither is ever pruned
+        if cassette.path != self.auth_path and cassette.metadata:
+            usage.note_replayed(name, cassette.loaded_count, cassette.played_indexes())
+        usage.used.add(name)
+        max_age = self.config.max_age
+        if max_age and cassette.played and age_days(cassette.metadata) > max_age:
+            when = recorded_at(cassette.metadata)
+            usage.stale[name] = when.strftime("%Y-%m-%d") if when else None
 
     def fetch(
         self,
@@ -248,6 +306,7 @@ class Recorder:
                     + self.record_command()
                 )
             else:
+                self._note(cassette)
                 return replace(token, lifetime=REPLAY_LIFETIME, source="replayed")
         raise failure
 
@@ -269,7 +328,7 @@ class Recorder:
                 "recording needs credentials: a request is not in its cassette and must go to "
                 f"the API; set RADIX_CLIENT_ID and RADIX_CLIENT_SECRET (mode {self.mode})"
             )
-        cassette = self._cassette(self.auth_path, "all")
+        cassette = self._cassette(self.auth_path, "verify" if self.mode == "verify" else "all")
         live = make_adapter(retry_post=True, pool_maxsize=4)
         self._thread.authenticating = True  # radix_vcr's patching must not record it again
         try:
@@ -278,6 +337,9 @@ class Recorder:
         finally:
             self._thread.authenticating = False
         live.close()
+        if self.mode == "verify":
+            self._note(cassette, "authentication")
+            return token
         try:
             cassette.save()
         except RadixCassetteError as error:
@@ -287,6 +349,9 @@ class Recorder:
                 "not sent again in this run"
             )
             raise self.unsaved_auth from None
+        self._auth_expired = False
+        self.usage.used.add(AUTH_CASSETTE)
+        self.usage.written.add(AUTH_CASSETTE)
         return token
 
     def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
@@ -323,6 +388,7 @@ class Recorder:
             repeats=repeats,
             recorded_this_run=functools.partial(self._recorded_this_run, path),
             paused=None if path == self.auth_path else self._authenticating,
+            expired=None if path == self.auth_path else self._expired,
             before_record_request=_user_request_filter(user),
             before_record_response=user.get("before_record_response"),
         )
@@ -400,8 +466,16 @@ class Recorder:
             self.current_cassette(), live, before_live=lambda r: self.go_live(auth, r)
         )
 
-    def close(self, cassette: RadixCassette | None, failed: bool, *, shared: bool = False) -> None:
-        """Save a cassette (unless its test or fixture failed) and count it.
+    def close(
+        self,
+        cassette: RadixCassette | None,
+        failed: bool,
+        *,
+        shared: bool = False,
+        owner: str = "",
+    ) -> None:
+        """Save a cassette (unless its test or fixture failed) and count it; ``owner`` is the
+        test or fixture that used it.
 
         A ``shared`` cassette (a wider-scope fixture's, set up by every xdist worker) is saved
         by the first worker only.
@@ -410,6 +484,8 @@ class Recorder:
             return
         path = cassette.path
         try:
+            if self.mode == "verify":  # nothing written, nothing counted
+                return
             if shared and cassette.pending and not failed and not self._first_to("saved", path):
                 return
             if failed:
@@ -426,6 +502,7 @@ class Recorder:
                 elif cassette.played:
                     self.replayed += 1
         finally:
+            self._note(cassette, owner)
             cassette.release()
 
     def _locked(self, path: Path) -> contextlib.AbstractContextManager[object]:
@@ -511,7 +588,7 @@ class CassettePlugin:
             names = getattr(item, "fixturenames", None)
             if names is not None and "radix_vcr_config" not in names:
                 item.fixturenames = [*names, "radix_vcr_config"]  # type: ignore[attr-defined]
-        if marked:
+        if marked and self.recorder.mode != "verify":  # verify: other clients go live
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
 
     def pytest_sessionfinish(self) -> None:
@@ -537,7 +614,8 @@ class CassettePlugin:
             self.recorder.item = None
             cassette = self.recorder.item_cassettes.pop(item.nodeid, None)
             try:
-                self.recorder.close(cassette, report.failed or item.stash.get(FAILED, False))
+                failed = report.failed or item.stash.get(FAILED, False)
+                self.recorder.close(cassette, failed, owner=item.nodeid)
             except RadixCassetteError as error:
                 report.outcome = "failed"
                 report.longrepr = f"{type(error).__name__}: {error}"
@@ -570,7 +648,8 @@ class CassettePlugin:
             return
         scope = self.recorder.fixture_scopes.pop(_fixture_key(fixturedef, request), None)
         if scope is not None:
-            self.recorder.close(scope.cassette, scope.failed, shared=True)
+            owner = f"fixture {fixturedef.argname}"
+            self.recorder.close(scope.cassette, scope.failed, shared=True, owner=owner)
 
 
 class VcrPatching:

@@ -14,16 +14,14 @@ import pytest
 from pytest_radix.config import RadixConfig
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import RadixWarning
+from pytest_radix.usage import Usage
 
 if TYPE_CHECKING:
     from pytest_radix.auth import RadixAuth
     from pytest_radix.recording import Recorder
     from pytest_radix.token import RadixToken
 
-__all__ = ["AUTH_CASSETTE", "FAILED", "RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
-
-AUTH_CASSETTE = "radix_auth.yaml"
-"""The cassette of the run's authentication exchange, in the cassette directory."""
+__all__ = ["RUN", "SKIP_PREFIX", "RadixRun", "missing_credentials"]
 
 SKIP_PREFIX = "radix: no credentials"
 """Every skip for missing credentials starts with this, so the summary can count them."""
@@ -43,6 +41,8 @@ class RadixRun:
     radix_tests: int = 0
     skipped_for_credentials: int = 0
     worker_counts: dict[str, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    """What this process and its xdist workers did with the cassettes."""
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def local_counts(self) -> dict[str, int]:
@@ -102,9 +102,6 @@ class RadixRun:
 
 RUN = pytest.StashKey[RadixRun]()
 """Where the run's :class:`RadixRun` is kept in ``config.stash``."""
-
-FAILED = pytest.StashKey[bool]()
-"""Set on a test item when one of its phases failed: its cassette is not saved."""
 
 
 def missing_credentials(config: RadixConfig) -> str:

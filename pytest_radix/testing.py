@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -426,7 +426,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not record.header("x-radix-version"):
             self._send(400, {"message": "missing x-radix-version"})
             return
-        self._send(200, benchmark_records(fake.records))
+        body: object = benchmark_records(fake.records)
+        if fake.reshape_export is not None:
+            body = fake.reshape_export(cast("list[dict[str, object]]", body))
+        data = json.dumps(body).encode("utf-8")
+        self._send_bytes(fake.export_status, data, fake.export_content_type)
 
     def _send(self, status: int, obj: object, headers: Mapping[str, str] | None = None) -> None:
         self._send_bytes(status, json.dumps(obj).encode("utf-8"), _JSON, headers)
@@ -468,8 +472,9 @@ class FakeRadixServer:
 
     Use it as a context manager (or call :meth:`start` / :meth:`stop`); point the client at
     :attr:`url`. The knobs ``client_id``, ``client_secret``, ``token_lifetime``, ``auth_shape``,
-    ``auth_extra``, ``auth_delay``, ``latency`` and ``records`` are plain attributes and may be
-    changed while the server runs.
+    ``auth_extra``, ``auth_delay``, ``latency``, ``records``, ``reshape_export``,
+    ``export_status`` and ``export_content_type`` are plain attributes and may be changed while
+    the server runs.
     """
 
     def __init__(
@@ -485,6 +490,9 @@ class FakeRadixServer:
         latency: float = 0.0,
         records: int = 3,
         host: str = "127.0.0.1",
+        reshape_export: Callable[[list[dict[str, object]]], object] | None = None,
+        export_status: int = 200,
+        export_content_type: str = _JSON,
     ) -> None:
         """Configure the server; nothing listens until :meth:`start`.
 
@@ -492,6 +500,10 @@ class FakeRadixServer:
         ``auth_extra`` is merged into object-shaped auth responses, ``token_lifetime`` sets the
         ``exp`` of issued tokens, ``auth_delay`` and ``latency`` add sleeps (seconds) before
         auth answers and before every answer, and ``records`` is the ``/export`` list length.
+
+        To imitate an API that changed since a recording, ``reshape_export`` turns the
+        ``/export`` records into what is sent instead (a field dropped, added, retyped or
+        null), and ``export_status`` and ``export_content_type`` change its status and type.
         """
         if auth_shape not in AUTH_SHAPES:
             raise ValueError(f"auth_shape must be one of {AUTH_SHAPES}, not {auth_shape!r}")
@@ -505,6 +517,9 @@ class FakeRadixServer:
         self.latency = latency
         self.records = records
         self.host = host
+        self.reshape_export = reshape_export
+        self.export_status = export_status
+        self.export_content_type = export_content_type
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
         self._queues: dict[str, collections.deque[FakeResponse]] = {}

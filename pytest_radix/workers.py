@@ -26,13 +26,16 @@ import pytest
 from pytest_radix.files import process_alive
 from pytest_radix.run import RadixRun
 
-__all__ = ["HANDOVER_KEY", "COUNTS_KEY", "ControllerHooks", "handover_dir"]
+__all__ = ["COUNTS_KEY", "HANDOVER_KEY", "USAGE_KEY", "ControllerHooks", "handover_dir"]
 
 HANDOVER_KEY = "radix_handover"
 """The ``workerinput`` key holding the hand-over directory."""
 
 COUNTS_KEY = "radix_counts"
 """The ``workeroutput`` key holding a worker's counts."""
+
+USAGE_KEY = "radix_usage"
+"""The ``workeroutput`` key holding what a worker did with the cassettes (JSON)."""
 
 
 def handover_dir(config: pytest.Config) -> Path | None:
@@ -59,10 +62,11 @@ class ControllerHooks:
             node.workerinput[HANDOVER_KEY] = str(self.directory)
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        """Add a finished worker's counts to the run's."""
-        counts = getattr(node, "workeroutput", {}).get(COUNTS_KEY) or {}
-        for name, value in counts.items():
+        """Add a finished worker's counts and cassette usage to the run's."""
+        output = getattr(node, "workeroutput", {})
+        for name, value in (output.get(COUNTS_KEY) or {}).items():
             self.run.worker_counts[name] = self.run.worker_counts.get(name, 0) + int(value)
+        self.run.usage.merge(output.get(USAGE_KEY) or {})
 
     def remove(self) -> None:
         """Remove the hand-over directory and everything in it."""

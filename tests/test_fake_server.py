@@ -293,6 +293,18 @@ def test_export_records_knob(server: FakeRadixServer, count: int) -> None:
     assert export(server, token_of(server)).json() == benchmark_records(count)
 
 
+def test_export_answers_can_change_like_a_moving_api(server: FakeRadixServer) -> None:
+    token = token_of(server)
+    server.reshape_export = lambda records: [
+        {**{k: v for k, v in r.items() if k != "compsAverage"}, "score": 1} for r in records
+    ]
+    records = export(server, token).json()
+    assert {"score"} | EXPORT_FIELDS - {"compsAverage"} == set(records[0])
+    server.export_status, server.export_content_type = 202, "text/csv"
+    response = export(server, token)
+    assert (response.status_code, response.headers["Content-Type"]) == (202, "text/csv")
+
+
 def test_export_is_deterministic(server: FakeRadixServer) -> None:
     token = token_of(server)
     assert export(server, token).content == export(server, token).content

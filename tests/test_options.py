@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import output, run
+from helpers import output, run, unique_nasty_secret
 
 # Imported here so that the in-process inner runs share these modules instead of importing
 # their own copies on every run (pytester restores sys.modules after each run).
@@ -27,7 +27,7 @@ USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
 CLIENT_ID = "5642c0b355d27c0e003b3f30"
 BOOLEAN_WORDS = "use one of 1/true/yes/on or 0/false/no/off"
 RECORD_MODES = "auto, live, none, once, new_episodes, all"
-BOOLEANS = ("require_credentials", "token_cache", "allow_http")
+BOOLEANS = ("require_credentials", "token_cache", "allow_http", "prune")
 
 DUMP_TEST = """
 import hashlib
@@ -37,6 +37,7 @@ from pathlib import Path
 NAMES = (
     "client_id", "client_secret_file", "base_url", "api_version", "record_mode",
     "cassette_dir", "timeout", "require_credentials", "token_cache", "allow_http",
+    "max_age", "prune", "verify", "drift_report",
 )
 
 
@@ -165,6 +166,24 @@ PRECEDENCE: dict[str, dict[str, Any]] = {
         "decoy_ini": "DO_NOT_USE_ini",
         "default": "tests/cassettes",
     },
+    "max_age": {
+        "cli": "7",
+        "env": "14.5",
+        "ini": "21",
+        "o": "0.5",
+        "decoy_env": "97",
+        "decoy_ini": "98",
+        "default": None,
+    },
+    "drift_report": {
+        "cli": "cli-drift.json",
+        "env": "env-drift.json",
+        "ini": "ini-drift.json",
+        "o": "o-drift.json",
+        "decoy_env": "DO_NOT_USE_env.json",
+        "decoy_ini": "DO_NOT_USE_ini.json",
+        "default": None,
+    },
     "client_secret_file": {
         "cli": "cli.key",
         "env": "env.key",
@@ -215,9 +234,9 @@ def test_precedence(
     source = {"toml": "ini", "o": "ini"}.get(level, level)
     raw = values["ini" if level == "toml" else level]
     assert data["sources"][name] == source, data
-    if name == "timeout":
+    if name in ("timeout", "max_age") and raw is not None:
         assert data[name] == float(raw)
-    elif name == "cassette_dir":
+    elif name in ("cassette_dir", "drift_report") and raw is not None:
         assert Path(data[name]).resolve() == (pytester.path / raw).resolve()
     elif name == "client_secret_file":
         if raw is None:
@@ -294,7 +313,8 @@ def test_boolean_flags_beat_env_and_ini(
 TRUE_WORDS = ("1", "true", "TRUE", "True", "yes", "YES", "yEs", "on", "ON", "On")
 FALSE_WORDS = ("0", "false", "FALSE", "False", "no", "NO", "nO", "off", "OFF", "oFf")
 ENV_WORD_CASES = [
-    (BOOLEANS[i % 3], word, word in TRUE_WORDS) for i, word in enumerate(TRUE_WORDS + FALSE_WORDS)
+    (BOOLEANS[i % len(BOOLEANS)], word, word in TRUE_WORDS)
+    for i, word in enumerate(TRUE_WORDS + FALSE_WORDS)
 ]
 
 
@@ -355,6 +375,8 @@ BAD_BOOLEAN_CASES = [
     ("ini", "require_credentials", "y"),
     ("toml", "token_cache", "nope"),
     ("o", "allow_http", "sometimes"),
+    ("env", "prune", "sure"),
+    ("ini", "verify", "maybe"),
 ]
 
 
@@ -487,6 +509,48 @@ def test_bad_timeout(
     args, label = set_level(pytester, monkeypatch, "timeout", level, value)
     text = usage_error(pytester, *args)
     assert f"pytest-radix: {label} is not a positive number of seconds; give for example 30" in text
+
+
+@pytest.mark.parametrize(
+    ("level", "value"),
+    [("cli", "0"), ("cli", "-1"), ("env", "a week"), ("ini", "inf"), ("o", "nan")],
+)
+def test_bad_max_age(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, level: str, value: str
+) -> None:
+    args, label = set_level(pytester, monkeypatch, "max_age", level, value)
+    text = usage_error(pytester, *args)
+    assert f"pytest-radix: {label} is not a positive number of days; give for example 30" in text
+
+
+def test_verify_without_credentials_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RADIX_VERIFY", "yes")
+    text = usage_error(pytester, "--radix-client-id", CLIENT_ID)
+    assert (
+        "pytest-radix: --radix-verify (environment) needs credentials (API key missing); set "
+        "RADIX_CLIENT_ID (or --radix-client-id) and RADIX_CLIENT_SECRET (or "
+        "--radix-client-secret-file)"
+    ) in text
+    monkeypatch.delenv("RADIX_VERIFY")
+    text = usage_error(pytester, "-o", "radix_verify=on")
+    assert "--radix-verify (ini) needs credentials (client id and API key missing)" in text
+
+
+def test_verify_with_a_recording_mode_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = unique_nasty_secret()
+    monkeypatch.setenv("RADIX_CLIENT_SECRET", secret)
+    text = usage_error(
+        pytester, "--radix-verify", "--radix-record-mode=all", "--radix-client-id", CLIENT_ID
+    )
+    assert (
+        "pytest-radix: --radix-verify (command line) runs live and writes no cassette, so it "
+        "cannot go with record mode all (command line); leave the record mode out"
+    ) in text
+    assert secret[4:16] not in text
 
 
 def test_good_timeout_in_header(pytester: pytest.Pytester) -> None:
@@ -693,6 +757,25 @@ def test_header_defaults(pytester: pytest.Pytester) -> None:
             "api_version=1.0.0 (default) client_id=* (default)",
             "radix: api_key=unset (default) cassette_dir=* (default) timeout=30s (default) "
             "require_credentials=off (default) token_cache=off (default) allow_http=off (default)",
+            "radix: max_age=off (default) prune=off (default) verify=off (default) "
+            "drift_report=unset (default)",
+        ]
+    )
+
+
+def test_header_shows_the_lifecycle_settings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RADIX_PRUNE", "on")
+    write_ini(pytester, {"radix_drift_report": "out/drift.json"})
+    pytester.makepyfile(test_dump=DUMP_TEST)
+    result = run(pytester, "--radix-max-age=30")
+    assert result.ret == 0
+    report = pytester.path / "out" / "drift.json"
+    result.stdout.fnmatch_lines(
+        [
+            "radix: max_age=30d (cli) prune=on (env) verify=off (default) "
+            f"drift_report={report} (ini)",
         ]
     )
 

@@ -56,3 +56,27 @@ def test_the_fixtures_table_lists_every_fixture() -> None:
     names = {name for name in fixtures.__all__ if name.startswith("radix_")}
     table = README.split("## Fixtures", 1)[1].split("How they depend", 1)[0]
     assert set(re.findall(r"^\| `(radix_\w+)`", table, flags=re.M)) == names
+
+
+def test_the_ci_recipe_workflow_parses_and_runs_the_readmes_commands() -> None:
+    import yaml
+
+    workflow = yaml.safe_load(
+        (ROOT / "examples" / "github-actions" / "radix-cassettes.yml").read_text(encoding="utf-8")
+    )
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare on as True
+    assert set(triggers) == {"pull_request", "schedule", "workflow_dispatch"}
+    section = README.split("## Keeping cassettes honest", 1)[1].split("\n## ", 1)[0]
+    recipe = section.split("```bash", 1)[1].split("```", 1)[0]
+    documented = [line for line in recipe.splitlines() if line and not line.startswith("#")]
+    commands = {
+        name: [step["run"] for step in job["steps"] if "run" in step]
+        for name, job in workflow["jobs"].items()
+    }
+    assert commands == {
+        "replay": documented[:2],
+        "verify": [documented[0], documented[2]],
+    }
+    assert "secrets.RADIX_CLIENT_SECRET" in str(workflow["jobs"]["verify"]["env"])
+    assert "env" not in workflow["jobs"]["replay"]
+    assert documented[3:] == ["pytest --radix-record-mode=all", "pytest --radix-prune"]

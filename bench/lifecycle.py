@@ -1,0 +1,122 @@
+"""Benchmark: what the cassette lifecycle costs, side by side.
+
+    pip install -e ".[bench]"
+    python bench/lifecycle.py                      # 1000 tests, 5 interleaved runs
+    python bench/lifecycle.py --tests 200 --runs 3 --baseline main --latency 20
+
+Two rows, each a ratio of medians over interleaved runs of the same generated suite against the
+project's fake Radix server on 127.0.0.1:
+
+* ``--radix-verify`` against a live run (target: at most 1.1 times);
+* replay with this checkout against replay with the ``--baseline`` git revision's package (put
+  first on ``PYTHONPATH``), i.e. before the end-of-run usage bookkeeping (target: within noise,
+  the spread of the runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from run import RADIX, run_pytest, write_suite
+
+from pytest_radix.testing import FakeRadixServer
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_RECORDING = ["-p", "no:recording"]
+
+
+def baseline_package(revision: str, directory: Path) -> Path:
+    """The ``pytest_radix`` package of ``revision``, extracted under ``directory``."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "pytest_radix"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    directory.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    return directory
+
+
+def spread(times: list[float]) -> float:
+    """(max - min) / median: how noisy a contender's runs were."""
+    return (max(times) - min(times)) / statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Record, time interleaved, print the two rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=1000, help="tests in the suite (1000)")
+    parser.add_argument("--modules", type=int, default=10, help="modules they are spread over")
+    parser.add_argument("--runs", type=int, default=5, help="timed rounds after a warm-up (5)")
+    parser.add_argument("--baseline", default="main", help="git revision before the change")
+    parser.add_argument("--latency", type=float, default=0.0, help="server latency in ms")
+    options = parser.parse_args(argv)
+
+    root = Path(tempfile.mkdtemp(prefix="radix-lifecycle-bench-"))
+    server = FakeRadixServer(latency=options.latency / 1000.0).start()
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RADIX_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    live_env = {
+        **base_env,
+        "RADIX_BASE_URL": server.url,
+        "RADIX_CLIENT_ID": server.client_id,
+        "RADIX_CLIENT_SECRET": server.client_secret,
+    }
+    offline_env = {**base_env, "RADIX_BASE_URL": server.url}
+    baseline = baseline_package(options.baseline, root / "baseline")
+    before_env = {**offline_env, "PYTHONPATH": str(baseline)}
+    suite = root / "suite"
+    write_suite(suite, RADIX, options.tests, options.modules)
+    print(f"recording cassettes for {options.tests} tests ...", file=sys.stderr)
+    run_pytest(suite, [*NO_RECORDING, "--radix-record-mode=once"], live_env)
+
+    contenders = {
+        "pytest-radix live": ([*NO_RECORDING, "--radix-record-mode=live"], live_env),
+        "pytest-radix --radix-verify": ([*NO_RECORDING, "--radix-verify"], live_env),
+        f"replay, {options.baseline} (before)": (NO_RECORDING, before_env),
+        "replay, this checkout (after)": (NO_RECORDING, offline_env),
+    }
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    print("warm-up ...", file=sys.stderr)
+    for args, env in contenders.values():
+        run_pytest(suite, args, env)
+    for number in range(options.runs):
+        print(f"round {number + 1}/{options.runs} ...", file=sys.stderr)
+        for name, (args, env) in contenders.items():
+            times[name].append(run_pytest(suite, args, env))
+    server.stop()
+
+    median = {name: statistics.median(values) for name, values in times.items()}
+    names = list(contenders)
+    lines = [
+        f"{options.tests} tests over {options.modules} modules, {options.runs} interleaved runs "
+        f"after a warm-up, server latency {options.latency:g} ms; {os.cpu_count()} CPUs",
+        "",
+        "| contender | median s | min s | max s | spread |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {name} | {median[name]:.2f} | {min(times[name]):.2f} | {max(times[name]):.2f} "
+            f"| {spread(times[name]):.0%} |"
+            for name in names
+        ),
+        "",
+        "| check | value | target |",
+        "|---|---:|---|",
+        f"| verify ÷ live | {median[names[1]] / median[names[0]]:.2f} | ≤ 1.10 |",
+        f"| replay after ÷ before | {median[names[3]] / median[names[2]]:.3f} "
+        f"| within noise (spread {spread(times[names[2]]):.0%} / "
+        f"{spread(times[names[3]]):.0%}) |",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
