@@ -30,16 +30,11 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
+from pytest_radix.bodies import decompress
 from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
-from pytest_radix.scrubbing import (
-    find_leak,
-    scrub_bytes,
-    scrub_client_secret,
-    scrub_text,
-    scrub_token_fields,
-)
+from pytest_radix.scrubbing import find_leak, scrub_body, scrub_text
 
 __all__ = [
     "FORMAT_VERSION",
@@ -251,31 +246,52 @@ def scrub_request(request: Request) -> Request:
         for name, value in request.headers.items()
         if name.lower() not in SECRET_HEADERS
     }
-    body = scrub_client_secret(request.body)
+    body = request.body
     if isinstance(body, bytes):
-        body = scrub_bytes(body)
-    elif isinstance(body, str):
-        body = scrub_text(body)
-    request.body = body
+        body = _decompressed(body, request.headers)
+    request.body = body = scrub_body(body, _header(request.headers, "content-type"))
     request.uri = scrub_text(request.uri)
     _fix_length(request.headers, body, lambda size: size)
     return request
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """``response`` without cookies, with tokens made look-alikes and known secrets replaced."""
-    response["headers"] = {
+    """``response`` without cookies, decompressed, with tokens made look-alikes and known
+    secrets replaced (in the body's charset)."""
+    headers = response["headers"] = {
         name: [scrub_text(str(v)) for v in (values if isinstance(values, list) else [values])]
         for name, values in response["headers"].items()
         if name.lower() != "set-cookie"
     }
-    body = scrub_token_fields(response["body"].get("string"))
+    body = response["body"].get("string")
     if isinstance(body, bytes):
-        body = response["body"]["string"] = scrub_bytes(body)
-    elif isinstance(body, str):
-        body = response["body"]["string"] = scrub_text(body)
-    _fix_length(response["headers"], body, lambda size: [size])
+        body = _decompressed(body, headers)
+    if body is not None:
+        body = response["body"]["string"] = scrub_body(body, _header(headers, "content-type"))
+    _fix_length(headers, body, lambda size: [size])
     return response
+
+
+def _header(headers: Mapping[str, Any], wanted: str) -> str | None:
+    """A header's (first) value, whatever the case of its name."""
+    for name, value in headers.items():
+        if name.lower() == wanted:
+            return str(value[0] if isinstance(value, list) and value else value)
+    return None
+
+
+def _decompressed(body: bytes, headers: MutableMapping[str, Any]) -> bytes:
+    """``body`` with its ``Content-Encoding`` undone and that header removed, so that it is
+    stored, scrubbed and replayed as plain text; as it is when it cannot be decoded here."""
+    coding = _header(headers, "content-encoding")
+    if coding is None:
+        return body
+    plain = decompress(body, coding)
+    if plain is None:
+        return body
+    for name in [n for n in headers if n.lower() == "content-encoding"]:
+        del headers[name]
+    return plain
 
 
 def _fix_length(
