@@ -10,6 +10,7 @@ so binary bodies come back unchanged apart from the secrets replaced in them.
 from __future__ import annotations
 
 import codecs
+import functools
 import importlib
 import zlib
 from collections.abc import Callable, Iterator
@@ -29,7 +30,9 @@ _BOMS = (
 )
 
 
+@functools.cache
 def _brotli() -> Any:
+    """The brotli module installed (``brotli`` or ``brotlicffi``), or ``None``."""
     for name in ("brotli", "brotlicffi"):
         try:
             return importlib.import_module(name)
@@ -51,10 +54,7 @@ def _gunzip(data: bytes) -> bytes:
 
 
 def _unbrotli(data: bytes) -> bytes:
-    module = _brotli()
-    if module is None:
-        raise ValueError("no brotli decoder installed")
-    return bytes(module.decompress(data))
+    return bytes(_brotli().decompress(data))
 
 
 _DECODERS: dict[str, Callable[[bytes], bytes]] = {
@@ -68,16 +68,18 @@ _DECODERS: dict[str, Callable[[bytes], bytes]] = {
 
 def decompress(data: bytes, content_encoding: str) -> bytes | None:
     """``data`` with every coding of ``content_encoding`` undone (last applied, first undone);
-    ``None`` when one is unknown, has no decoder here, or does not decode."""
+    ``None`` when one is unknown or has no decoder here. Data that does not decode is taken
+    as decoded already (some clients record the body they decompressed under the header)."""
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    if any(coding not in _DECODERS for coding in codings):
+        return None
+    if "br" in codings and _brotli() is None:
+        return None
     for coding in reversed(codings):
-        decoder = _DECODERS.get(coding)
-        if decoder is None:
-            return None
         try:
-            data = decoder(data)
-        except Exception:  # zlib.error, brotli.error, or no decoder: not decodable here
-            return None
+            data = _DECODERS[coding](data)
+        except Exception:  # zlib.error, brotli.error: not compressed that way
+            continue
     return data
 
 
@@ -142,7 +144,7 @@ def plausible_texts(data: bytes, content_type: str | None = None) -> Iterator[st
             yield from (_lenient(item, codec) for codec in ("utf-16-le", "utf-16-be", "utf-32"))
         for coding in ("gzip", "deflate", "br"):
             decoded = decompress(item, coding)
-            if decoded is not None and len(seen) < 8:
+            if decoded is not None and decoded != item and len(seen) < 8:
                 todo.append(decoded)
 
 
