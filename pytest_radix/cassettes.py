@@ -214,9 +214,9 @@ def save_cassette_file(
     }
     if metadata:
         data["radix"] = dict(metadata)
-    text = scrub_text(yamlserializer.serialize(data))
+    text = yamlserializer.serialize(data)
 
-    def refuse(document: Any, content: str) -> None:
+    def refuse(document: Any, content: str = "") -> None:
         leak = find_leak(document, content)
         if leak is not None:
             raise RadixCassetteError(
@@ -224,11 +224,10 @@ def save_cassette_file(
                 "(a user filter or an unusual encoding kept it); the previous file is unchanged"
             )
 
-    def check(temp: Path) -> None:
-        content = temp.read_text(encoding="utf-8")
-        refuse(yamlserializer.deserialize(content), content)
+    def check(temp: Path) -> None:  # the text as written: YAML's own escapes included
+        refuse(None, temp.read_text(encoding="utf-8"))
 
-    refuse(data, text)  # a leak is never written, not even to the temp file
+    refuse(data)  # a leak is never written, not even to the temp file
     try:
         atomic_write(path, text, check=check)
     except OSError as error:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_radix.bodies import plausible_texts, text_of
 from pytest_radix.masking import JWT, PLACEHOLDER, known_secrets
-from pytest_radix.secret_forms import secret_patterns
+from pytest_radix.secret_forms import SecretForms, secret_forms
 
 __all__ = [
     "PLACEHOLDER",
@@ -45,14 +45,16 @@ def _needle(secret: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _patterns(secrets: frozenset[str]) -> tuple[tuple[re.Pattern[str], str], ...]:
-    """For each secret that scrubbing replaces (longest first), the patterns of its needle in
+def _finders(secrets: frozenset[str]) -> tuple[tuple[SecretForms, str], ...]:
+    """For each secret that scrubbing replaces (longest first), the finder of its needle in
     every encoding, and what the kind of secret is called."""
     scrubbed = sorted((s for s in secrets if s != lookalike(s)), key=len, reverse=True)
     return tuple(
-        (pattern, "a token's signature" if lookalike(secret) != PLACEHOLDER else "the API key")
+        (
+            secret_forms(_needle(secret)),
+            "a token's signature" if lookalike(secret) != PLACEHOLDER else "the API key",
+        )
         for secret in scrubbed
-        for pattern in secret_patterns(_needle(secret))
     )
 
 
@@ -62,8 +64,8 @@ def scrub_text(text: str) -> str:
 
     A token becomes its look-alike (its signature is replaced), the API key the placeholder.
     """
-    for pattern, _ in _patterns(known_secrets()):
-        text = pattern.sub(PLACEHOLDER, text)
+    for finder, _ in _finders(known_secrets()):
+        text = finder.sub(PLACEHOLDER, text)
     if "eyJ" in text:
         text = JWT.sub(_unsigned, text)
     return text
@@ -76,8 +78,8 @@ def _unsigned(match: re.Match[str]) -> str:
 def secret_in(text: str, secrets: frozenset[str] | None = None) -> str | None:
     """Which kind of known secret (or of ``secrets``) ``text`` holds in any encoding, or
     ``None``: the patterns :func:`scrub_text` replaces, so what it leaves is never found."""
-    for pattern, kind in _patterns(known_secrets() if secrets is None else secrets):
-        if pattern.search(text):
+    for finder, kind in _finders(known_secrets() if secrets is None else secrets):
+        if finder.search(text):
             return kind
     return None
 
