@@ -10,16 +10,18 @@ to the base URL and the query, so a suite recorded against one base URL replays 
 from __future__ import annotations
 
 import copy
+import http.client
 import io
 import threading
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import yaml
 from requests.adapters import BaseAdapter
+from requests.cookies import extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPResponse
@@ -34,7 +36,8 @@ from pytest_radix.bodies import decompress
 from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
-from pytest_radix.scrubbing import find_leak, scrub_body, scrub_text
+from pytest_radix.scrubbing import PLACEHOLDER, find_leak, scrub_body, scrub_text
+from pytest_radix.urls import origin_of
 
 __all__ = [
     "FORMAT_VERSION",
@@ -50,11 +53,27 @@ FORMAT_VERSION = 1
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 """Request headers never recorded."""
 
-_DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "content-encoding", "transfer-encoding"})
+_DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "transfer-encoding"})
 
-MATCH_ON = (matchers.method, matchers.path, matchers.query)
-"""vcrpy's matchers a replayed request must pass (its URL first moved under the recording's
-base URL)."""
+
+def _parameters(uri: str) -> dict[str, list[str]]:
+    """The query of ``uri``: each key's values in the order sent, blank values included."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def query(r1: Request, r2: Request) -> None:
+    """vcrpy matcher: the same query parameters, a repeated key's values in the same order and
+    blank values included (vcrpy's own sorts them and drops blank ones)."""
+    if _parameters(r1.uri) != _parameters(r2.uri):
+        raise AssertionError(f"{r1.query} != {r2.query}")
+
+
+MATCH_ON = (matchers.method, matchers.path, query)
+"""The matchers a replayed request must pass (its URL first moved under the recording's
+base URL); a cassette adds that a request to another origin matches only that origin."""
 
 Filter = Callable[[Any], Any]
 """A vcrpy ``before_record_request``/``before_record_response`` hook."""
@@ -255,12 +274,14 @@ def scrub_request(request: Request) -> Request:
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """``response`` without cookies, decompressed, with tokens made look-alikes and known
-    secrets replaced (in the body's charset)."""
+    """``response`` decompressed, with cookies' values made the placeholder, tokens made
+    look-alikes and known secrets replaced (in the body's charset)."""
     headers = response["headers"] = {
-        name: [scrub_text(str(v)) for v in (values if isinstance(values, list) else [values])]
+        name: [
+            _cookie_placeholder(str(v)) if name.lower() == "set-cookie" else scrub_text(str(v))
+            for v in (values if isinstance(values, list) else [values])
+        ]
         for name, values in response["headers"].items()
-        if name.lower() != "set-cookie"
     }
     body = response["body"].get("string")
     if isinstance(body, bytes):
@@ -269,6 +290,14 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         body = response["body"]["string"] = scrub_body(body, _header(headers, "content-type"))
     _fix_length(headers, body, lambda size: [size])
     return response
+
+
+def _cookie_placeholder(value: str) -> str:
+    """A ``Set-Cookie`` value keeping the cookie's name and attributes, with the placeholder as
+    its value (so replay still sets the cookie)."""
+    pair, separator, attributes = value.partition(";")
+    name = pair.partition("=")[0].strip()
+    return f"{scrub_text(name)}={PLACEHOLDER}{separator}{scrub_text(attributes)}"
 
 
 def _header(headers: Mapping[str, Any], wanted: str) -> str | None:
@@ -296,7 +325,10 @@ def _decompressed(body: bytes, headers: MutableMapping[str, Any]) -> bytes:
 def _fix_length(
     headers: MutableMapping[str, Any], body: bytes | str | None, value: Callable[[str], Any]
 ) -> None:
-    """Make a ``Content-Length`` header agree with a body that scrubbing changed."""
+    """Make a ``Content-Length`` header agree with a body that scrubbing changed (an empty
+    body, as HEAD's, keeps the header as sent)."""
+    if not body:
+        return
     size = len(body.encode("utf-8") if isinstance(body, str) else body or b"")
     for name in list(headers):
         if name.lower() == "content-length":
@@ -350,6 +382,8 @@ class RadixCassette:
         self._last: tuple[Any, Any] = (None, None)
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
+        self._recorded_base = self.base_url
+        self.match_on = (*MATCH_ON, self._same_origin)
         self.existed = False
         self._loaded_count = 0
         self.patched = False
@@ -376,7 +410,7 @@ class RadixCassette:
         persister = _Persister(self.path)
         options: dict[str, Any] = {
             "path": str(self.path),
-            "match_on": MATCH_ON,
+            "match_on": self.match_on,
             "before_record_request": self._filter_request,
             "before_record_response": self._response_filter,
             "allow_playback_repeats": self._repeats,
@@ -400,6 +434,14 @@ class RadixCassette:
         self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
+
+    def _same_origin(self, r1: Request, r2: Request) -> None:
+        """vcrpy matcher: requests to the base URL (this run's or the recording's) match each
+        other; one to another origin (a redirect's hop) matches only that origin."""
+        bases = {origin_of(self.base_url), origin_of(self._recorded_base)}
+        first, second = origin_of(r1.uri), origin_of(r2.uri)
+        if first != second and not (first in bases and second in bases):
+            raise AssertionError(f"{r1.uri} is not on the origin of {r2.uri}")
 
     def _filter_request(self, request: Any) -> Any:
         """Scrub a request before it is matched or recorded (once per request object); none
@@ -512,7 +554,9 @@ class RadixCassette:
                 interactions = current + [
                     new
                     for new in interactions[self._loaded_count :]
-                    if not any(matchers.requests_match(new[0], old[0], MATCH_ON) for old in current)
+                    if not any(
+                        matchers.requests_match(new[0], old[0], self.match_on) for old in current
+                    )
                 ]
             save_cassette_file(self.path, interactions, metadata)
             self.recorded = 0
@@ -537,13 +581,32 @@ def _recorded_response(response: requests.Response) -> dict[str, Any]:
         if name.lower() not in _DROPPED_RESPONSE_HEADERS:
             headers.setdefault(name, []).append(value)
     for name in list(headers):
-        if name.lower() == "content-length":
+        if name.lower() == "content-length" and body:  # HEAD's stays as sent
             headers[name] = [str(len(body))]
     return {
         "status": {"code": response.status_code, "message": response.reason or ""},
         "headers": headers,
         "body": {"string": body},
     }
+
+
+class _Original:
+    """The little of an ``http.client`` response that urllib3 and requests read behind a
+    replayed response that sets cookies: its ``Set-Cookie`` headers and whether it is closed."""
+
+    def __init__(self, raw: HTTPResponse, cookies: list[str], method: str) -> None:
+        self.msg = http.client.HTTPMessage()
+        for cookie in cookies:
+            self.msg["Set-Cookie"] = cookie
+        self._raw = raw
+        self._method = method
+
+    def isclosed(self) -> bool:
+        """Whether the replayed body has been read to its end or closed."""
+        return bool(self._raw.closed)
+
+    def close(self) -> None:
+        """Nothing to release: the body is in memory."""
 
 
 class CassetteAdapter(BaseAdapter):
@@ -592,7 +655,10 @@ class CassetteAdapter(BaseAdapter):
                 continue
             for value in values if isinstance(values, list) else [values]:
                 headers.add(name, str(value))
-        headers["Content-Length"] = str(len(body))
+        length = _header(recorded["headers"], "content-length")
+        headers["Content-Length"] = (
+            length if request.method == "HEAD" and length else str(len(body))
+        )
         status = int(recorded["status"]["code"])
         reason = str(recorded["status"].get("message") or "")
         raw = HTTPResponse(
@@ -614,7 +680,12 @@ class CassetteAdapter(BaseAdapter):
         response.url = request.url or ""
         response.request = request
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
-        return response  # no cookies: Set-Cookie is never recorded
+        cookies = headers.getlist("Set-Cookie")
+        if cookies:  # where requests and the session read cookies from
+            original = _Original(raw, cookies, request.method or "GET")
+            raw._original_response = original  # type: ignore[assignment]
+            extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
+        return response
 
     def close(self) -> None:
         """Nothing to close: the live adapter belongs to whoever passed it in."""

@@ -127,6 +127,9 @@ class RadixSessionFactory:
             timeout=self.config.timeout,
             adapter=adapter,
         )
+        if self.recorder is not None:  # a redirect's hops to other origins are recorded too
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
         self._sessions.add(session)
         return session
 
