@@ -225,7 +225,7 @@ def save_cassette_file(
         "interactions": [  # scrubbed again: secrets learnt since they were recorded go too
             {
                 "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
-                "response": compat.convert_to_unicode(scrub_response(copy.deepcopy(response))),
+                "response": compat.convert_to_unicode(scrub_response(response)),
             }
             for request, response in interactions
         ],
@@ -274,8 +274,9 @@ def scrub_request(request: Request) -> Request:
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """``response`` decompressed, with cookies' values made the placeholder, tokens made
-    look-alikes and known secrets replaced (in the body's charset)."""
+    """A copy of ``response`` decompressed, with cookies' values made the placeholder, tokens
+    made look-alikes and known secrets replaced (in the body's charset)."""
+    response = {**response, "body": dict(response["body"])}
     headers = response["headers"] = {
         name: [
             _cookie_placeholder(str(v)) if name.lower() == "set-cookie" else scrub_text(str(v))

@@ -95,8 +95,8 @@ def scrub_body(body: bytes | str | None, content_type: str | None) -> bytes | st
     if not body:
         return body
     text, encode = (body, str) if isinstance(body, str) else text_of(body, content_type)
-    text = str(scrub_token_fields(scrub_client_secret(text)))
-    return encode(scrub_text(text))
+    scrubbed = scrub_text(str(scrub_token_fields(scrub_client_secret(text))))
+    return body if scrubbed is text else encode(scrubbed)  # unchanged: no copy
 
 
 TOKEN_FIELDS = frozenset(
