@@ -13,7 +13,7 @@ import copy
 import http.client
 import io
 import threading
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -36,6 +36,7 @@ from pytest_radix.bodies import decompress
 from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
+from pytest_radix.masking import known_secrets
 from pytest_radix.scrubbing import PLACEHOLDER, find_leak, scrub_body, scrub_text
 from pytest_radix.urls import origin_of
 
@@ -213,19 +214,27 @@ def _plain_node(node: yaml.Node) -> Any:
 
 
 def save_cassette_file(
-    path: Path, interactions: list[tuple[Request, dict[str, Any]]], metadata: Mapping[str, Any]
+    path: Path,
+    interactions: list[tuple[Request, dict[str, Any]]],
+    metadata: Mapping[str, Any],
+    *,
+    scrubbed: Collection[int] = (),
 ) -> None:
     """Write a cassette atomically, after checking it holds no known secret.
 
-    The text goes to a temp file beside ``path``; only when it is clean does it replace
+    Each interaction is scrubbed again (secrets learnt since it was recorded go too), but for
+    the responses whose ``id`` is in ``scrubbed``: those were scrubbed with every secret known
+    now. The text goes to a temp file beside ``path``; only when it is clean does it replace
     ``path``. On a hit the temp file is removed, the old cassette stays, and
     :class:`RadixCassetteError` says what kind of secret was found (never the value).
     """
     data: dict[str, Any] = {
-        "interactions": [  # scrubbed again: secrets learnt since they were recorded go too
+        "interactions": [
             {
                 "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
-                "response": compat.convert_to_unicode(scrub_response(response)),
+                "response": compat.convert_to_unicode(
+                    response if id(response) in scrubbed else scrub_response(response)
+                ),
             }
             for request, response in interactions
         ],
@@ -244,7 +253,11 @@ def save_cassette_file(
             )
 
     def check(temp: Path) -> None:  # the text as written: YAML's own escapes included
-        refuse(None, temp.read_text(encoding="utf-8"))
+        with temp.open(encoding="utf-8") as stream:  # in overlapping pieces: less memory
+            tail = ""
+            while piece := stream.read(_CHECKED_PIECE):
+                refuse(None, tail + piece)
+                tail = piece[-_CHECK_OVERLAP:]
 
     refuse(data)  # a leak is never written, not even to the temp file
     try:
@@ -254,6 +267,10 @@ def save_cassette_file(
             f"cassette {path} could not be written: {os_reason(error)}; the previous file, "
             "if any, is unchanged"
         ) from None
+
+
+_CHECKED_PIECE = 8 * 1024 * 1024
+_CHECK_OVERLAP = 64 * 1024  # longer than any encoded secret or JWT
 
 
 def scrub_request(request: Request) -> Request:
@@ -384,6 +401,7 @@ class RadixCassette:
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
         self._recorded_base = self.base_url
+        self._scrubbed: dict[int, tuple[Any, frozenset[str]]] = {}
         self.match_on = (*MATCH_ON, self._same_origin)
         self.existed = False
         self._loaded_count = 0
@@ -413,7 +431,7 @@ class RadixCassette:
             "path": str(self.path),
             "match_on": self.match_on,
             "before_record_request": self._filter_request,
-            "before_record_response": self._response_filter,
+            "before_record_response": self._filter_response,
             "allow_playback_repeats": self._repeats,
             "persister": persister,
             "serializer": yamlserializer,
@@ -443,6 +461,14 @@ class RadixCassette:
         first, second = origin_of(r1.uri), origin_of(r2.uri)
         if first != second and not (first in bases and second in bases):
             raise AssertionError(f"{r1.uri} is not on the origin of {r2.uri}")
+
+    def _filter_response(self, response: Any) -> Any:
+        """Scrub a response before it is recorded, remembering the secrets it was scrubbed of
+        (saving scrubs it again only when more are known by then)."""
+        scrubbed = self._response_filter(response)
+        if scrubbed is not None:
+            self._scrubbed[id(scrubbed)] = (scrubbed, known_secrets())
+        return scrubbed
 
     def _filter_request(self, request: Any) -> Any:
         """Scrub a request before it is matched or recorded (once per request object); none
@@ -536,6 +562,7 @@ class RadixCassette:
         with self._lock:
             self._cassette = None
             self._last = (None, None)
+            self._scrubbed.clear()
             self.recorded = 0
 
     def save(self, *, merge: bool = False) -> bool:
@@ -559,7 +586,9 @@ class RadixCassette:
                         matchers.requests_match(new[0], old[0], self.match_on) for old in current
                     )
                 ]
-            save_cassette_file(self.path, interactions, metadata)
+            secrets = known_secrets()
+            scrubbed = {key for key, (_, known) in self._scrubbed.items() if known == secrets}
+            save_cassette_file(self.path, interactions, metadata, scrubbed=scrubbed)
             self.recorded = 0
             cassette.dirty = False
             return True

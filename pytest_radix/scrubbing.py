@@ -108,12 +108,14 @@ TOKEN_FIELDS = frozenset(
 
 def scrub_client_secret(body: bytes | str | None) -> bytes | str | None:
     """Replace ``client_secret`` at any depth of a JSON body, whatever its content type says."""
-    return _scrub_json(body, frozenset({"client_secret"}), lambda value: PLACEHOLDER)
+    return _scrub_json(
+        body, frozenset({"client_secret"}), lambda value: PLACEHOLDER, ("client_secret",)
+    )
 
 
 def scrub_token_fields(body: bytes | str | None) -> bytes | str | None:
     """Make look-alikes of the tokens at any depth of a JSON body (refresh tokens included)."""
-    return _scrub_json(body, TOKEN_FIELDS, _token_lookalike)
+    return _scrub_json(body, TOKEN_FIELDS, _token_lookalike, ("oken", "jwt"))
 
 
 def _token_lookalike(value: Any) -> Any:
@@ -121,11 +123,15 @@ def _token_lookalike(value: Any) -> Any:
 
 
 def _scrub_json(
-    body: bytes | str | None, keys: frozenset[str], replace: Callable[[Any], Any]
+    body: bytes | str | None,
+    keys: frozenset[str],
+    replace: Callable[[Any], Any],
+    hints: tuple[str, ...],
 ) -> bytes | str | None:
-    """Replace the values under ``keys`` at any depth of a JSON ``body``."""
+    """Replace the values under ``keys`` at any depth of a JSON ``body`` (only parsed when it
+    holds one of ``hints``, pieces of which every key has one)."""
     if not body or not any(
-        key.encode() in body if isinstance(body, bytes) else key in body for key in keys
+        hint.encode() in body if isinstance(body, bytes) else hint in body for hint in hints
     ):
         return body
     try:
