@@ -13,7 +13,7 @@ import copy
 import http.client
 import io
 import threading
-from collections.abc import Callable, Collection, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -402,6 +402,7 @@ class RadixCassette:
         self._cassette: Cassette | None = None
         self._recorded_base = self.base_url
         self._scrubbed: dict[int, tuple[Any, frozenset[str]]] = {}
+        self._streams: list[tuple[int, Request, requests.Response, _Tee]] = []
         self.match_on = (*MATCH_ON, self._same_origin)
         self.existed = False
         self._loaded_count = 0
@@ -538,19 +539,39 @@ class RadixCassette:
         )
 
     def record(
-        self, request: requests.PreparedRequest, response: requests.Response, *, size: int = -1
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        *,
+        size: int = -1,
+        stream: bool = False,
     ) -> None:
         """Add the live exchange (scrubbed by the cassette's filters).
 
         ``size`` is the number of interactions before the request went out: when vcrpy's own
-        patching (``@pytest.mark.radix_vcr``) already recorded it, it is not added twice.
+        patching (``@pytest.mark.radix_vcr``) already recorded it, it is not added twice. A
+        ``stream`` response is left for the test to read as the server sends it; what the test
+        read by the time the cassette is saved is recorded, in its place.
         """
         with self._lock:
             cassette = self._load()
             if self.patched and len(cassette.data) > size >= 0:
                 return
-            cassette.append(self.to_recorded(request), _recorded_response(response))
+            if stream:
+                place = len(cassette.data) + len(self._streams)
+                self._streams.append((place, self.to_recorded(request), response, _Tee(response)))
+            else:
+                cassette.append(self.to_recorded(request), _recorded_response(response))
             self.recorded += 1
+
+    def _add_streams(self, cassette: Cassette) -> None:
+        """Record what the tests read of their streamed responses, each in its place."""
+        for place, request, response, tee in self._streams:
+            before = len(cassette.data)
+            cassette.append(request, _recorded_response(response, tee))
+            if len(cassette.data) > before:
+                cassette.data.insert(place, cassette.data.pop())
+        self._streams.clear()
 
     def size(self) -> int:
         """How many interactions the cassette holds now."""
@@ -563,6 +584,7 @@ class RadixCassette:
             self._cassette = None
             self._last = (None, None)
             self._scrubbed.clear()
+            self._streams.clear()
             self.recorded = 0
 
     def save(self, *, merge: bool = False) -> bool:
@@ -575,6 +597,7 @@ class RadixCassette:
             cassette = self._cassette
             if cassette is None or not self.pending:
                 return False
+            self._add_streams(cassette)
             metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
             interactions = list(cassette.data)
             if merge and self.path.exists():
@@ -602,13 +625,46 @@ def _version_in(cassette: Cassette) -> str | None:
     return None
 
 
-def _recorded_response(response: requests.Response) -> dict[str, Any]:
-    """vcrpy's dict for a live response, its body decoded (so no Content-Encoding)."""
-    body = response.content
+class _Tee:
+    """What a test reads of a streamed live response, kept as it is read (``.raw.read``,
+    ``iter_content`` and ``iter_lines`` all read through urllib3's ``read``/``read_chunked``)."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.parts: list[bytes] = []
+        self.decoded = True
+        raw = response.raw
+        read, read_chunked = raw.read, raw.read_chunked
+
+        def teed_read(*args: Any, **kwargs: Any) -> bytes:
+            data: bytes = read(*args, **kwargs)
+            self._add(data, kwargs.get("decode_content"), raw.decode_content)
+            return data
+
+        def teed_chunks(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+            for data in read_chunked(*args, **kwargs):
+                self._add(data, kwargs.get("decode_content"), raw.decode_content)
+                yield data
+
+        setattr(raw, "read", teed_read)  # noqa: B010 - on this response only
+        setattr(raw, "read_chunked", teed_chunks)  # noqa: B010 - on this response only
+
+    def _add(self, data: bytes, decode: bool | None, default: bool) -> None:
+        if data:
+            self.parts.append(data)
+            self.decoded &= default if decode is None else decode
+
+
+def _recorded_response(response: requests.Response, tee: _Tee | None = None) -> dict[str, Any]:
+    """vcrpy's dict for a live response: its body decoded (so no Content-Encoding), or what the
+    test read of a streamed one (``tee``), as it read it."""
+    body = response.content if tee is None else b"".join(tee.parts)
+    dropped = _DROPPED_RESPONSE_HEADERS
+    if tee is not None and not tee.decoded:  # read raw: still encoded as the header says
+        dropped = dropped - {"content-encoding"}
     headers: dict[str, list[str]] = {}
     raw_headers: Any = getattr(response.raw, "headers", None) or response.headers
     for name, value in getattr(raw_headers, "iteritems", raw_headers.items)():
-        if name.lower() not in _DROPPED_RESPONSE_HEADERS:
+        if name.lower() not in dropped:
             headers.setdefault(name, []).append(value)
     for name in list(headers):
         if name.lower() == "content-length" and body:  # HEAD's stays as sent
@@ -669,7 +725,7 @@ class CassetteAdapter(BaseAdapter):
             self.before_live(request)
         size = self.cassette.size()
         response = self.live.send(request, **kwargs)
-        self.cassette.record(request, response, size=size)
+        self.cassette.record(request, response, size=size, stream=bool(kwargs.get("stream")))
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
         return response
 

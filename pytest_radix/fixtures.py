@@ -81,8 +81,13 @@ def radix_auth(
 
 
 @pytest.fixture(scope="session")
-def radix_token(radix_auth: RadixAuth) -> str:
-    """The bearer token as a ``str`` whose repr is masked (a snapshot: it is not renewed)."""
+def radix_token(pytestconfig: pytest.Config, radix_auth: RadixAuth) -> str:
+    """The bearer token as a ``str`` whose repr is masked (a snapshot: it is not renewed).
+
+    While recording with credentials it is a live token, so other clients can send it."""
+    recorder = pytestconfig.stash[RUN].recorder
+    if recorder is not None:
+        recorder.make_live(radix_auth)
     return radix_auth.token.value
 
 

@@ -172,9 +172,15 @@ class FakeResponse:
     truncate: bool = False
     """Announce the full ``Content-Length``, send only half the body, then close the connection."""
     hang: bool = False
-    """Never answer; the connection is closed without a response when the server stops."""
+    """Never answer; the connection is closed without a response when the server stops. With
+    :attr:`chunks`: send them, then never end the body (an endless event stream)."""
     close: bool = False
     """Close the connection without sending any response."""
+    chunks: list[bytes] | None = None
+    """Send these pieces as a chunked body (``Transfer-Encoding: chunked``), waiting
+    :attr:`chunk_delay` seconds before each; :attr:`body` is then not sent."""
+    chunk_delay: float = 0.0
+    """Seconds to wait before each of :attr:`chunks`."""
     content_encoding: str = ""
     """Compress the body and say so in ``Content-Encoding``: ``gzip``, ``deflate`` or ``br``
     (``br`` needs the ``brotli`` package), or several, comma-separated, applied in order."""
@@ -437,6 +443,9 @@ class _Handler(BaseHTTPRequestHandler):
         if forced.close:
             self.close_connection = True
             return
+        if forced.chunks is not None:
+            self._send_chunks(forced)
+            return
         if forced.hang:
             self._http.stop_event.wait()
             self.close_connection = True
@@ -446,6 +455,27 @@ class _Handler(BaseHTTPRequestHandler):
         if forced.content_encoding:
             headers["Content-Encoding"] = forced.content_encoding
         self._send_bytes(forced.status, data, content_type, headers, forced.truncate)
+
+    def _send_chunks(self, forced: FakeResponse) -> None:
+        """A chunked body, each piece flushed as it is due; endless when ``forced.hang``."""
+        self.send_response(forced.status)
+        self.send_header("Content-Type", forced.content_type or _TEXT)
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in forced.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.flush()
+        for piece in forced.chunks or []:
+            if not self._wait(forced.chunk_delay):
+                self.close_connection = True
+                return
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.flush()
+        if forced.hang:
+            self._http.stop_event.wait()
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     def _route(self, record: RecordedRequest) -> None:
         endpoint = _endpoint(record.path)

@@ -724,3 +724,19 @@ def test_echo_refuses_an_unknown_form(server: FakeRadixServer) -> None:
     response = requests.get(server.url + "/echo", params={"form": "rot13"}, timeout=TIMEOUT)
     assert response.status_code == 400
     assert "form must be one of" in response.json()["message"]
+
+
+def test_chunks_are_sent_as_a_chunked_body(server: FakeRadixServer) -> None:
+    server.queue("/events", FakeResponse(200, chunks=[b"a\n", b"bc\n"], chunk_delay=0.01))
+    response = requests.get(server.url + "/events", timeout=TIMEOUT)
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    assert response.content == b"a\nbc\n"
+
+
+def test_chunks_then_hang_is_an_endless_stream(server: FakeRadixServer) -> None:
+    server.queue("/events", FakeResponse(200, chunks=[b"one\n"], hang=True))
+    with requests.get(server.url + "/events", stream=True, timeout=0.5) as response:
+        lines = response.iter_lines()
+        assert next(lines) == b"one"
+        with pytest.raises(requests.exceptions.ConnectionError):  # the body never ends
+            next(lines)

@@ -184,3 +184,69 @@ def test_the_query_matches_as_recorded(
     result.assert_outcomes(**{"passed" if matches else "failed": 1})
     if not matches:
         assert f"GET /export?{replayed} is not in cassette" in output(result)
+
+
+def test_radix_token_is_live_while_recording(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``once`` with ``radix_auth.yaml`` recorded: a new test that sends the token with another
+    client gets a live one (the replayed look-alike would be refused with 401)."""
+    pytester.makepyfile(
+        test_first="def test_first(radix_session):\n    radix_session.get('/export')\n"
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    assert (cassette_dir(pytester) / "radix_auth.yaml").exists()
+    pytester.makepyfile(
+        test_other="""
+        import os
+
+        import pytest
+        import requests
+
+        @pytest.mark.radix_vcr
+        def test_other_client(radix_token):
+            response = requests.get(
+                os.environ["RADIX_BASE_URL"] + "/export",
+                headers={"Authorization": f"Bearer {radix_token}", "x-radix-version": "1.0.0"},
+            )
+            assert response.status_code == 200
+        """
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=2)
+    assert radix_env.auth_count == 2
+    replay_offline(monkeypatch, radix_env)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=2)
+
+
+EVENTS = [b"event: %d\n\n" % n for n in range(1, 6)]
+
+STREAM_SUITE = """
+def test_first_two_events(radix_session):
+    with radix_session.get("/events", stream=True) as response:
+        events = response.iter_lines()
+        assert [next(events), next(events), next(events)] == [b"event: 1", b"", b"event: 2"]
+
+def test_raw(radix_session):
+    with radix_session.get("/events", stream=True) as response:
+        assert response.raw.read(10) == b"event: 1\\n\\n"
+"""
+
+
+def test_a_streamed_response_reaches_the_test_as_sent_and_what_it_read_is_recorded(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server sends events and then never ends the body: a test that reads two events and
+    closes can only pass when nothing waits for the end of the body."""
+    pytester.makepyfile(test_api=STREAM_SUITE)
+    for _ in range(2):
+        radix_env.queue("/events", FakeResponse(200, chunks=EVENTS, chunk_delay=0.05, hang=True))
+    run(pytester, "--radix-record-mode=once", "--radix-timeout=3").assert_outcomes(passed=2)
+    directory = cassette_dir(pytester) / "test_api"
+    (two,) = interactions(directory / "test_first_two_events.yaml")
+    assert two["response"]["body"]["string"].startswith("event: 1\n\nevent: 2\n\n")
+    assert "event: 5" not in two["response"]["body"]["string"], "more than the test read"
+    (raw,) = interactions(directory / "test_raw.yaml")
+    assert raw["response"]["body"]["string"] == "event: 1\n\n"
+
+    replay_offline(monkeypatch, radix_env)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=2)
