@@ -103,7 +103,7 @@ def run(directory: Path, contender: Contender, env: dict[str, str]) -> tuple[flo
 
 def contenders() -> list[Contender]:
     """Live, then recording and replay by each plugin (the other plugin disabled)."""
-    radix, recording = ["-p", "no:recording"], ["-p", "no:radix"]
+    radix, recording = ["-p", "no:recording"], ["-p", "no:radix"]  # each without the other
     return [
         Contender("live, no recording", LIVE, [*radix, *recording], True, False),
         Contender(
