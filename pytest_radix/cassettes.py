@@ -228,20 +228,24 @@ def save_cassette_file(
     ``path``. On a hit the temp file is removed, the old cassette stays, and
     :class:`RadixCassetteError` says what kind of secret was found (never the value).
     """
-    data: dict[str, Any] = {
-        "interactions": [
-            {
-                "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
-                "response": compat.convert_to_unicode(
-                    response if id(response) in scrubbed else scrub_response(response)
-                ),
-            }
-            for request, response in interactions
-        ],
-        "version": FORMAT_VERSION,
-    }
+    entries = [
+        {
+            "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
+            "response": compat.convert_to_unicode(
+                response if id(response) in scrubbed else scrub_response(response)
+            ),
+        }
+        for request, response in interactions
+    ]
+    data: dict[str, Any] = {"interactions": entries, "version": FORMAT_VERSION}
     if metadata:
         data["radix"] = dict(metadata)
+    # Checked before writing: all of it but the text bodies just scrubbed by the same search
+    # (it cannot find in them what it replaced; the written file is checked whole below).
+    before_writing = [
+        _without_text_body(entry) if id(response) in scrubbed else entry
+        for entry, (_, response) in zip(entries, interactions, strict=True)
+    ]
     text = yamlserializer.serialize(data)
 
     def refuse(document: Any, content: str = "") -> None:
@@ -259,7 +263,7 @@ def save_cassette_file(
                 refuse(None, tail + piece)
                 tail = piece[-_CHECK_OVERLAP:]
 
-    refuse(data)  # a leak is never written, not even to the temp file
+    refuse([before_writing, data.get("radix")])  # a leak is never written, not even to a temp file
     try:
         atomic_write(path, text, check=check)
     except OSError as error:
@@ -267,6 +271,15 @@ def save_cassette_file(
             f"cassette {path} could not be written: {os_reason(error)}; the previous file, "
             "if any, is unchanged"
         ) from None
+
+
+def _without_text_body(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` without its response body when that is text (bytes stay: only the check before
+    writing looks inside them)."""
+    response = entry["response"]
+    if not isinstance(response["body"].get("string"), str):
+        return entry
+    return {**entry, "response": {**response, "body": {}}}
 
 
 _CHECKED_PIECE = 8 * 1024 * 1024
