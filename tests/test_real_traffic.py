@@ -19,16 +19,18 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlencode
 
 import brotli
 import pytest
 import yaml
 from helpers import FRAGMENT, cassette_dir, interactions, run
+from vcr.request import Request
 
 from pytest_radix.audit import audit_file
+from pytest_radix.cassettes import scrub_request
 from pytest_radix.masking import register_secret
-from pytest_radix.scrubbing import find_leak
+from pytest_radix.scrubbing import PLACEHOLDER, find_leak
 from pytest_radix.testing import DEFAULT_CLIENT_ID, ECHO_FORMS, FakeRadixServer
 
 CLIENTS = ("requests", "urllib", "httpx")
@@ -248,3 +250,16 @@ def test_the_pre_save_check_and_audit_find_an_unscrubbed_secret_in_any_encoding(
     path = tmp_path / "planted.yaml"
     path.write_text(yaml.safe_dump(document), "utf-8")
     assert audit_file(path, secret) == [(path, 4, "the value of RADIX_CLIENT_SECRET")]
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+def test_a_form_encoded_request_body_is_scrubbed(encoding: str) -> None:
+    secret = 'sk_"form\\me/ünï 9f8e7d6c5b4a'
+    register_secret(secret)
+    form = urlencode({"client_id": DEFAULT_CLIENT_ID, "client_secret": secret}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if encoding:
+        form, headers["Content-Encoding"] = gzip.compress(form), encoding
+    scrubbed = scrub_request(Request("POST", "https://api.radix.com/token", form, headers))
+    assert scrubbed.body == f"client_id={DEFAULT_CLIENT_ID}&client_secret={PLACEHOLDER}".encode()
+    assert "Content-Encoding" not in scrubbed.headers

@@ -60,6 +60,35 @@ def test_every_hop_of_a_redirect_is_recorded_and_replay_stays_offline(
     assert len(storage.requests) == 1 and len(radix_env.requests_to("/export")) == 1
 
 
+def test_another_client_s_redirect_hops_are_recorded_under_radix_vcr(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    storage: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STORAGE_URL", storage.url)
+    location = storage.url + "/files/echo?form=json"
+    radix_env.queue("/export", FakeResponse(302, "", {"Location": location}))
+    pytester.makepyfile(
+        test_api="""
+        import os
+
+        import pytest
+        import requests
+
+        @pytest.mark.radix_vcr
+        def test_export():
+            response = requests.get(os.environ["RADIX_BASE_URL"] + "/export")
+            assert [r.status_code for r in response.history] == [302]
+            assert response.json()["records"] == [1, 2, 3]
+        """
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    replay_offline(monkeypatch, radix_env, storage)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=1)
+    assert len(storage.requests) == 1 and len(radix_env.requests_to("/export")) == 1
+
+
 def test_an_unrecorded_hop_fails_in_replay_naming_it(
     pytester: pytest.Pytester,
     radix_env: FakeRadixServer,
