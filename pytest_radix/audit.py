@@ -2,7 +2,8 @@
 
 Reports ``file:line`` for every ``Authorization`` value, JWT whose signature is not the
 placeholder, ``client_secret`` that is not the placeholder, and the value of
-``RADIX_CLIENT_SECRET`` (when set) in any escaped form. Never prints the values themselves.
+``RADIX_CLIENT_SECRET`` (when set) in any encoding that scrubbing knows (the same search),
+bodies stored as ``!!binary`` decoded first. Never prints the values themselves.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pytest_radix.bodies import plausible_texts
 from pytest_radix.bounded_yaml import AliasBombError
-from pytest_radix.masking import JWT, PLACEHOLDER, escaped_forms
+from pytest_radix.masking import PLACEHOLDER
+from pytest_radix.scrubbing import secret_in, signed_jwt_in
 
 __all__ = ["Finding", "audit_file", "audit_paths", "cassette_files", "default_cassette_dir"]
 
@@ -39,8 +42,12 @@ def _scalars(text: str) -> Iterator[tuple[int, str, str | None]]:
     """Each YAML scalar as (line, decoded value, the mapping key it is the value of).
 
     Works on the parsed text, so quoting, escapes and folded lines are already undone;
-    nothing is constructed, so no tag can run code.
+    nothing is constructed, so no tag can run code. A ``!!binary`` scalar (a body that was not
+    UTF-8) is given in every way it plausibly reads as text: decompressed, in any charset.
     """
+    import base64
+    import binascii
+
     import yaml
 
     from pytest_radix.bounded_yaml import compose
@@ -50,7 +57,14 @@ def _scalars(text: str) -> Iterator[tuple[int, str, str | None]]:
     while todo:
         node, key = todo.pop()
         if isinstance(node, yaml.ScalarNode):
-            yield node.start_mark.line + 1, str(node.value), key
+            line = node.start_mark.line + 1
+            yield line, str(node.value), key
+            if node.tag == "tag:yaml.org,2002:binary":
+                try:
+                    data = base64.b64decode(str(node.value))
+                except (binascii.Error, ValueError):
+                    continue
+                yield from ((line, text, key) for text in plausible_texts(data))
         elif isinstance(node, yaml.SequenceNode):
             todo.extend((item, key) for item in node.value)
         elif isinstance(node, yaml.MappingNode):
@@ -65,7 +79,7 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:
         return [(path, 0, f"cannot be read: {error.strerror or type(error).__name__}")]
-    forms = sorted({f.lower() for f in escaped_forms(secret)}, key=len) if secret else []
+    secrets = frozenset({secret} if secret else ())
     try:
         scalars = list(_scalars(text))
     except AliasBombError as error:
@@ -80,11 +94,11 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
             found.add((path, number, "client_secret that is not the placeholder"))
         if key is None and _AUTH_LINE.match(value):
             found.add((path, number, "Authorization header with a value"))
-        if any(m.group(1) not in ("", PLACEHOLDER) for m in JWT.finditer(value)):
+        if signed_jwt_in(value):
             found.add((path, number, "JWT with a signature that is not the placeholder"))
         if any(m.group(1) and m.group(1) != PLACEHOLDER for m in _CLIENT_SECRET.finditer(value)):
             found.add((path, number, "client_secret that is not the placeholder"))
-        if any(form in value.lower() for form in forms):
+        if secrets and secret_in(value, secrets):
             found.add((path, number, "the value of RADIX_CLIENT_SECRET"))
     return sorted(found, key=lambda finding: (finding[1], finding[2]))
 

@@ -11,16 +11,18 @@ replays under another.
 from __future__ import annotations
 
 import copy
+import http.client
 import io
 import threading
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import yaml
 from requests.adapters import BaseAdapter
+from requests.cookies import extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPResponse
@@ -31,17 +33,14 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
+from pytest_radix.bodies import decompress
 from pytest_radix.bounded_yaml import AliasBombError, compose
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
+from pytest_radix.masking import known_secrets
 from pytest_radix.provenance import stamp
-from pytest_radix.scrubbing import (
-    find_leak,
-    scrub_bytes,
-    scrub_client_secret,
-    scrub_text,
-    scrub_token_fields,
-)
+from pytest_radix.scrubbing import PLACEHOLDER, find_leak, scrub_body, scrub_text
+from pytest_radix.urls import origin_of
 
 if TYPE_CHECKING:
     from pytest_radix.drift import Change
@@ -60,11 +59,27 @@ FORMAT_VERSION = 1
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 """Request headers never recorded."""
 
-_DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "content-encoding", "transfer-encoding"})
+_DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "transfer-encoding"})
 
-MATCH_ON = (matchers.method, matchers.path, matchers.query)
-"""vcrpy's matchers a replayed request must pass (its URL first moved under the recording's
-base URL)."""
+
+def _parameters(uri: str) -> dict[str, list[str]]:
+    """The query of ``uri``: each key's values in the order sent, blank values included."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def query(r1: Request, r2: Request) -> None:
+    """vcrpy matcher: the same query parameters, a repeated key's values in the same order and
+    blank values included (vcrpy's own sorts them and drops blank ones)."""
+    if _parameters(r1.uri) != _parameters(r2.uri):
+        raise AssertionError(f"{r1.query} != {r2.query}")
+
+
+MATCH_ON = (matchers.method, matchers.path, query)
+"""The matchers a replayed request must pass (its URL first moved under the recording's
+base URL); a cassette adds that a request to another origin matches only that origin."""
 
 Filter = Callable[[Any], Any]
 """A vcrpy ``before_record_request``/``before_record_response`` hook."""
@@ -204,29 +219,41 @@ def _plain_node(node: yaml.Node) -> Any:
 
 
 def save_cassette_file(
-    path: Path, interactions: list[tuple[Request, dict[str, Any]]], metadata: Mapping[str, Any]
+    path: Path,
+    interactions: list[tuple[Request, dict[str, Any]]],
+    metadata: Mapping[str, Any],
+    *,
+    scrubbed: Collection[int] = (),
 ) -> None:
     """Write a cassette atomically, after checking it holds no known secret.
 
-    The text goes to a temp file beside ``path``; only when it is clean does it replace
+    Each interaction is scrubbed again (secrets learnt since it was recorded go too), but for
+    the responses whose ``id`` is in ``scrubbed``: those were scrubbed with every secret known
+    now. The text goes to a temp file beside ``path``; only when it is clean does it replace
     ``path``. On a hit the temp file is removed, the old cassette stays, and
     :class:`RadixCassetteError` says what kind of secret was found (never the value).
     """
-    data: dict[str, Any] = {
-        "interactions": [  # scrubbed again: secrets learnt since they were recorded go too
-            {
-                "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
-                "response": compat.convert_to_unicode(scrub_response(copy.deepcopy(response))),
-            }
-            for request, response in interactions
-        ],
-        "version": FORMAT_VERSION,
-    }
+    entries = [
+        {
+            "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
+            "response": compat.convert_to_unicode(
+                response if id(response) in scrubbed else scrub_response(response)
+            ),
+        }
+        for request, response in interactions
+    ]
+    data: dict[str, Any] = {"interactions": entries, "version": FORMAT_VERSION}
     if metadata:
         data["radix"] = dict(metadata)
-    text = scrub_text(yamlserializer.serialize(data))
+    # Checked before writing: all of it but the text bodies just scrubbed by the same search
+    # (it cannot find in them what it replaced; the written file is checked whole below).
+    before_writing = [
+        _without_text_body(entry) if id(response) in scrubbed else entry
+        for entry, (_, response) in zip(entries, interactions, strict=True)
+    ]
+    text = yamlserializer.serialize(data)
 
-    def refuse(document: Any, content: str) -> None:
+    def refuse(document: Any, content: str = "") -> None:
         leak = find_leak(document, content)
         if leak is not None:
             raise RadixCassetteError(
@@ -234,11 +261,14 @@ def save_cassette_file(
                 "(a user filter or an unusual encoding kept it); the previous file is unchanged"
             )
 
-    def check(temp: Path) -> None:
-        content = temp.read_text(encoding="utf-8")
-        refuse(yamlserializer.deserialize(content), content)
+    def check(temp: Path) -> None:  # the text as written: YAML's own escapes included
+        with temp.open(encoding="utf-8") as stream:  # in overlapping pieces: less memory
+            tail = ""
+            while piece := stream.read(_CHECKED_PIECE):
+                refuse(None, tail + piece)
+                tail = piece[-_CHECK_OVERLAP:]
 
-    refuse(data, text)  # a leak is never written, not even to the temp file
+    refuse([before_writing, data.get("radix")])  # a leak is never written, not even to a temp file
     try:
         atomic_write(path, text, check=check)
     except OSError as error:
@@ -246,6 +276,19 @@ def save_cassette_file(
             f"cassette {path} could not be written: {os_reason(error)}; the previous file, "
             "if any, is unchanged"
         ) from None
+
+
+def _without_text_body(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` without its response body when that is text (bytes stay: only the check before
+    writing looks inside them)."""
+    response = entry["response"]
+    if not isinstance(response["body"].get("string"), str):
+        return entry
+    return {**entry, "response": {**response, "body": {}}}
+
+
+_CHECKED_PIECE = 8 * 1024 * 1024
+_CHECK_OVERLAP = 64 * 1024  # longer than any encoded secret or JWT
 
 
 def scrub_request(request: Request) -> Request:
@@ -256,37 +299,72 @@ def scrub_request(request: Request) -> Request:
         for name, value in request.headers.items()
         if name.lower() not in SECRET_HEADERS
     }
-    body = scrub_client_secret(request.body)
+    body = request.body
     if isinstance(body, bytes):
-        body = scrub_bytes(body)
-    elif isinstance(body, str):
-        body = scrub_text(body)
-    request.body = body
+        body = _decompressed(body, request.headers)
+    request.body = body = scrub_body(body, _header(request.headers, "content-type"))
     request.uri = scrub_text(request.uri)
     _fix_length(request.headers, body, lambda size: size)
     return request
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """``response`` without cookies, with tokens made look-alikes and known secrets replaced."""
-    response["headers"] = {
-        name: [scrub_text(str(v)) for v in (values if isinstance(values, list) else [values])]
+    """A copy of ``response`` decompressed, with cookies' values made the placeholder, tokens
+    made look-alikes and known secrets replaced (in the body's charset)."""
+    response = {**response, "body": dict(response["body"])}
+    headers = response["headers"] = {
+        name: [
+            _cookie_placeholder(str(v)) if name.lower() == "set-cookie" else scrub_text(str(v))
+            for v in (values if isinstance(values, list) else [values])
+        ]
         for name, values in response["headers"].items()
-        if name.lower() != "set-cookie"
     }
-    body = scrub_token_fields(response["body"].get("string"))
+    body = response["body"].get("string")
     if isinstance(body, bytes):
-        body = response["body"]["string"] = scrub_bytes(body)
-    elif isinstance(body, str):
-        body = response["body"]["string"] = scrub_text(body)
-    _fix_length(response["headers"], body, lambda size: [size])
+        body = _decompressed(body, headers)
+    if body is not None:
+        body = response["body"]["string"] = scrub_body(body, _header(headers, "content-type"))
+    _fix_length(headers, body, lambda size: [size])
     return response
+
+
+def _cookie_placeholder(value: str) -> str:
+    """A ``Set-Cookie`` value keeping the cookie's name and attributes, with the placeholder as
+    its value (so replay still sets the cookie)."""
+    pair, separator, attributes = value.partition(";")
+    name = pair.partition("=")[0].strip()
+    return f"{scrub_text(name)}={PLACEHOLDER}{separator}{scrub_text(attributes)}"
+
+
+def _header(headers: Mapping[str, Any], wanted: str) -> str | None:
+    """A header's (first) value, whatever the case of its name."""
+    for name, value in headers.items():
+        if name.lower() == wanted:
+            return str(value[0] if isinstance(value, list) and value else value)
+    return None
+
+
+def _decompressed(body: bytes, headers: MutableMapping[str, Any]) -> bytes:
+    """``body`` with its ``Content-Encoding`` undone and that header removed, so that it is
+    stored, scrubbed and replayed as plain text; as it is when it cannot be decoded here."""
+    coding = _header(headers, "content-encoding")
+    if coding is None:
+        return body
+    plain = decompress(body, coding)
+    if plain is None:
+        return body
+    for name in [n for n in headers if n.lower() == "content-encoding"]:
+        del headers[name]
+    return plain
 
 
 def _fix_length(
     headers: MutableMapping[str, Any], body: bytes | str | None, value: Callable[[str], Any]
 ) -> None:
-    """Make a ``Content-Length`` header agree with a body that scrubbing changed."""
+    """Make a ``Content-Length`` header agree with a body that scrubbing changed (an empty
+    body, as HEAD's, keeps the header as sent)."""
+    if not body:
+        return
     size = len(body.encode("utf-8") if isinstance(body, str) else body or b"")
     for name in list(headers):
         if name.lower() == "content-length":
@@ -344,6 +422,10 @@ class RadixCassette:
         self._last: tuple[Any, Any] = (None, None)
         self._lock = threading.RLock()
         self._cassette: Cassette | None = None
+        self._recorded_base = self.base_url
+        self._scrubbed: dict[int, tuple[Any, frozenset[str]]] = {}
+        self._streams: list[tuple[int, Request, requests.Response, _Tee]] = []
+        self.match_on = (*MATCH_ON, self._same_origin)
         self.existed = False
         self._loaded_count = 0
         self.patched = False
@@ -391,9 +473,9 @@ class RadixCassette:
         persister = _Persister(self.path)
         options: dict[str, Any] = {
             "path": str(self.path),
-            "match_on": MATCH_ON,
+            "match_on": self.match_on,
             "before_record_request": self._filter_request,
-            "before_record_response": self._response_filter,
+            "before_record_response": self._filter_response,
             "allow_playback_repeats": self._repeats,
             "persister": persister,
             "serializer": yamlserializer,
@@ -419,6 +501,22 @@ class RadixCassette:
         self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
+
+    def _same_origin(self, r1: Request, r2: Request) -> None:
+        """vcrpy matcher: requests to the base URL (this run's or the recording's) match each
+        other; one to another origin (a redirect's hop) matches only that origin."""
+        bases = {origin_of(self.base_url), origin_of(self._recorded_base)}
+        first, second = origin_of(r1.uri), origin_of(r2.uri)
+        if first != second and not (first in bases and second in bases):
+            raise AssertionError(f"{r1.uri} is not on the origin of {r2.uri}")
+
+    def _filter_response(self, response: Any) -> Any:
+        """Scrub a response before it is recorded, remembering the secrets it was scrubbed of
+        (saving scrubs it again only when more are known by then)."""
+        scrubbed = self._response_filter(response)
+        if scrubbed is not None:
+            self._scrubbed[id(scrubbed)] = (scrubbed, known_secrets())
+        return scrubbed
 
     def _filter_request(self, request: Any) -> Any:
         """Scrub a request before it is matched or recorded (once per request object); none
@@ -488,12 +586,19 @@ class RadixCassette:
         )
 
     def record(
-        self, request: requests.PreparedRequest, response: requests.Response, *, size: int = -1
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        *,
+        size: int = -1,
+        stream: bool = False,
     ) -> None:
         """Add the live exchange (scrubbed by the cassette's filters).
 
         ``size`` is the number of interactions before the request went out: when vcrpy's own
-        patching (``@pytest.mark.radix_vcr``) already recorded it, it is not added twice.
+        patching (``@pytest.mark.radix_vcr``) already recorded it, it is not added twice. A
+        ``stream`` response is left for the test to read as the server sends it; what the test
+        read by the time the cassette is saved is recorded, in its place.
         """
         with self._lock:
             cassette = self._load()
@@ -502,7 +607,11 @@ class RadixCassette:
                 return
             if self.patched and len(cassette.data) > size >= 0:
                 return
-            cassette.append(self.to_recorded(request), _recorded_response(response))
+            if stream:
+                place = len(cassette.data) + len(self._streams)
+                self._streams.append((place, self.to_recorded(request), response, _Tee(response)))
+            else:
+                cassette.append(self.to_recorded(request), _recorded_response(response))
             self.recorded += 1
 
     def _compare(
@@ -524,6 +633,15 @@ class RadixCassette:
         after = Answer(response.status_code, response.headers.get("Content-Type"), response.content)
         self.drift.extend(compare(label, before, after))
 
+    def _add_streams(self, cassette: Cassette) -> None:
+        """Record what the tests read of their streamed responses, each in its place."""
+        for place, request, response, tee in self._streams:
+            before = len(cassette.data)
+            cassette.append(request, _recorded_response(response, tee))
+            if len(cassette.data) > before:
+                cassette.data.insert(place, cassette.data.pop())
+        self._streams.clear()
+
     def size(self) -> int:
         """How many interactions the cassette holds now."""
         with self._lock:
@@ -534,6 +652,8 @@ class RadixCassette:
         with self._lock:
             self._cassette = None
             self._last = (None, None)
+            self._scrubbed.clear()
+            self._streams.clear()
             self.recorded = 0
 
     def save(self, *, merge: bool = False) -> bool:
@@ -546,6 +666,7 @@ class RadixCassette:
             cassette = self._cassette
             if cassette is None or not self.pending:
                 return False
+            self._add_streams(cassette)
             previous = self.metadata
             interactions = list(cassette.data)
             if merge and self.path.exists():
@@ -553,21 +674,19 @@ class RadixCassette:
                 interactions = current + [
                     new
                     for new in interactions[self._loaded_count :]
-                    if not any(matchers.requests_match(new[0], old[0], MATCH_ON) for old in current)
+                    if not any(
+                        matchers.requests_match(new[0], old[0], self.match_on) for old in current
+                    )
                 ]
             metadata = {"base_url": self._recorded_base, "api_version": self.api_version}
-            save_cassette_file(self.path, interactions, metadata | stamp(previous))
+            secrets = known_secrets()
+            scrubbed = {key for key, (_, known) in self._scrubbed.items() if known == secrets}
+            save_cassette_file(
+                self.path, interactions, metadata | stamp(previous), scrubbed=scrubbed
+            )
             self.recorded = 0
             cassette.dirty = False
             return True
-
-
-def _header(headers: Mapping[str, Any], name: str) -> str | None:
-    """A recorded response header (the first value), looked up in any case."""
-    for key, values in headers.items():
-        if key.lower() == name:
-            return str(values[0] if isinstance(values, list) and values else values)
-    return None
 
 
 def _bytes(response: Mapping[str, Any]) -> bytes:
@@ -584,22 +703,74 @@ def _version_in(cassette: Cassette) -> str | None:
     return None
 
 
-def _recorded_response(response: requests.Response) -> dict[str, Any]:
-    """vcrpy's dict for a live response, its body decoded (so no Content-Encoding)."""
-    body = response.content
+class _Tee:
+    """What a test reads of a streamed live response, kept as it is read (``.raw.read``,
+    ``iter_content`` and ``iter_lines`` all read through urllib3's ``read``/``read_chunked``)."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.parts: list[bytes] = []
+        self.decoded = True
+        raw = response.raw
+        read, read_chunked = raw.read, raw.read_chunked
+
+        def teed_read(*args: Any, **kwargs: Any) -> bytes:
+            data: bytes = read(*args, **kwargs)
+            self._add(data, kwargs.get("decode_content"), raw.decode_content)
+            return data
+
+        def teed_chunks(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+            for data in read_chunked(*args, **kwargs):
+                self._add(data, kwargs.get("decode_content"), raw.decode_content)
+                yield data
+
+        setattr(raw, "read", teed_read)  # noqa: B010 - on this response only
+        setattr(raw, "read_chunked", teed_chunks)  # noqa: B010 - on this response only
+
+    def _add(self, data: bytes, decode: bool | None, default: bool) -> None:
+        if data:
+            self.parts.append(data)
+            self.decoded &= default if decode is None else decode
+
+
+def _recorded_response(response: requests.Response, tee: _Tee | None = None) -> dict[str, Any]:
+    """vcrpy's dict for a live response: its body decoded (so no Content-Encoding), or what the
+    test read of a streamed one (``tee``), as it read it."""
+    body = response.content if tee is None else b"".join(tee.parts)
+    dropped = _DROPPED_RESPONSE_HEADERS
+    if tee is not None and not tee.decoded:  # read raw: still encoded as the header says
+        dropped = dropped - {"content-encoding"}
     headers: dict[str, list[str]] = {}
     raw_headers: Any = getattr(response.raw, "headers", None) or response.headers
     for name, value in getattr(raw_headers, "iteritems", raw_headers.items)():
-        if name.lower() not in _DROPPED_RESPONSE_HEADERS:
+        if name.lower() not in dropped:
             headers.setdefault(name, []).append(value)
     for name in list(headers):
-        if name.lower() == "content-length":
+        if name.lower() == "content-length" and body:  # HEAD's stays as sent
             headers[name] = [str(len(body))]
     return {
         "status": {"code": response.status_code, "message": response.reason or ""},
         "headers": headers,
         "body": {"string": body},
     }
+
+
+class _Original:
+    """The little of an ``http.client`` response that urllib3 and requests read behind a
+    replayed response that sets cookies: its ``Set-Cookie`` headers and whether it is closed."""
+
+    def __init__(self, raw: HTTPResponse, cookies: list[str], method: str) -> None:
+        self.msg = http.client.HTTPMessage()
+        for cookie in cookies:
+            self.msg["Set-Cookie"] = cookie
+        self._raw = raw
+        self._method = method
+
+    def isclosed(self) -> bool:
+        """Whether the replayed body has been read to its end or closed."""
+        return bool(self._raw.closed)
+
+    def close(self) -> None:
+        """Nothing to release: the body is in memory."""
 
 
 class CassetteAdapter(BaseAdapter):
@@ -632,7 +803,7 @@ class CassetteAdapter(BaseAdapter):
             self.before_live(request)
         size = self.cassette.size()
         response = self.live.send(request, **kwargs)
-        self.cassette.record(request, response, size=size)
+        self.cassette.record(request, response, size=size, stream=bool(kwargs.get("stream")))
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
         return response
 
@@ -646,7 +817,10 @@ class CassetteAdapter(BaseAdapter):
                 continue
             for value in values if isinstance(values, list) else [values]:
                 headers.add(name, str(value))
-        headers["Content-Length"] = str(len(body))
+        length = _header(recorded["headers"], "content-length")
+        headers["Content-Length"] = (
+            length if request.method == "HEAD" and length else str(len(body))
+        )
         status = int(recorded["status"]["code"])
         reason = str(recorded["status"].get("message") or "")
         raw = HTTPResponse(
@@ -668,7 +842,12 @@ class CassetteAdapter(BaseAdapter):
         response.url = request.url or ""
         response.request = request
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
-        return response  # no cookies: Set-Cookie is never recorded
+        cookies = headers.getlist("Set-Cookie")
+        if cookies:  # where requests and the session read cookies from
+            original = _Original(raw, cookies, request.method or "GET")
+            raw._original_response = original  # type: ignore[assignment]
+            extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
+        return response
 
     def close(self) -> None:
         """Nothing to close: the live adapter belongs to whoever passed it in."""

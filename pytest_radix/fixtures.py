@@ -81,8 +81,13 @@ def radix_auth(
 
 
 @pytest.fixture(scope="session")
-def radix_token(radix_auth: RadixAuth) -> str:
-    """The bearer token as a ``str`` whose repr is masked (a snapshot: it is not renewed)."""
+def radix_token(pytestconfig: pytest.Config, radix_auth: RadixAuth) -> str:
+    """The bearer token as a ``str`` whose repr is masked (a snapshot: it is not renewed).
+
+    While recording with credentials it is a live token, so other clients can send it."""
+    recorder = pytestconfig.stash[RUN].recorder
+    if recorder is not None:
+        recorder.make_live(radix_auth)
     return radix_auth.token.value
 
 
@@ -127,6 +132,9 @@ class RadixSessionFactory:
             timeout=self.config.timeout,
             adapter=adapter,
         )
+        if self.recorder is not None:  # a redirect's hops to other origins are recorded too
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
         self._sessions.add(session)
         return session
 

@@ -354,14 +354,24 @@ class Recorder:
         self.usage.written.add(AUTH_CASSETTE)
         return token
 
-    def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
-        """Before a request goes live: make sure its bearer token is a live one."""
-        if "Authorization" not in request.headers:
-            return
+    def make_live(self, auth: RadixAuth) -> None:
+        """While recording with credentials, make ``auth`` hold a live token (the replayed
+        one is a look-alike that the API refuses)."""
+        recording = self.mode in ("once", "new_episodes", "all")
+        if recording and auth.credentials.client_secret != PLACEHOLDER:
+            self._live_from_now(auth)
+
+    def _live_from_now(self, auth: RadixAuth) -> None:
         with self._lock:
             if not self.live:
                 self.live = True
                 auth.invalidate()
+
+    def go_live(self, auth: RadixAuth, request: requests.PreparedRequest) -> None:
+        """Before a request goes live: make sure its bearer token is a live one."""
+        if "Authorization" not in request.headers:
+            return
+        self._live_from_now(auth)
         request.headers["Authorization"] = auth.header()
 
     # -- cassettes of tests and fixtures ----------------------------------------------------

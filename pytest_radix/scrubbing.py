@@ -12,15 +12,20 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pytest_radix.masking import JWT, PLACEHOLDER, escaped_forms, known_secrets
+from pytest_radix.bodies import plausible_texts, text_of
+from pytest_radix.masking import JWT, PLACEHOLDER, known_secrets
+from pytest_radix.secret_forms import SecretForms, secret_forms
 
 __all__ = [
     "PLACEHOLDER",
     "TOKEN_FIELDS",
     "find_leak",
     "lookalike",
+    "scrub_body",
     "scrub_client_secret",
     "scrub_text",
+    "secret_in",
+    "signed_jwt_in",
     "scrub_token_fields",
 ]
 
@@ -33,41 +38,34 @@ def lookalike(secret: str) -> str:
     return PLACEHOLDER
 
 
-@functools.lru_cache(maxsize=256)
-def _replacements(secret: str) -> tuple[tuple[str, str], ...]:
-    """Each escaped form of ``secret`` (longest first) and what replaces it."""
-    replacement = lookalike(secret)
-    forms = sorted(escaped_forms(secret), key=len, reverse=True)
-    return tuple((form, replacement) for form in forms if form and form != replacement)
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern(secret: str) -> re.Pattern[str]:
-    """Every escaped form of ``secret``, case-insensitive (escapes come as ``\\u00fc`` or
-    ``\\u00FC``), longest first."""
-    return re.compile("|".join(re.escape(form) for form, _ in _replacements(secret)), re.IGNORECASE)
-
-
-def _secrets() -> tuple[str, ...]:
-    """The known secrets that scrubbing replaces (a look-alike is not one), longest first."""
-    return _scrubbed_secrets(known_secrets())
+def _needle(secret: str) -> str:
+    """What must not survive of ``secret``: a token's signature (its header and claims are kept
+    on purpose by :func:`lookalike`), or the whole API key."""
+    return secret.rsplit(".", 1)[1] if lookalike(secret) != PLACEHOLDER else secret
 
 
 @functools.lru_cache(maxsize=8)
-def _scrubbed_secrets(secrets: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted((s for s in secrets if s != lookalike(s)), key=len, reverse=True))
-
-
-@functools.lru_cache(maxsize=8)
-def _scrubbers(secrets: frozenset[str]) -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((_pattern(s), lookalike(s)) for s in _scrubbed_secrets(secrets))
+def _finders(secrets: frozenset[str]) -> tuple[tuple[SecretForms, str], ...]:
+    """For each secret that scrubbing replaces (longest first), the finder of its needle in
+    every encoding, and what the kind of secret is called."""
+    scrubbed = sorted((s for s in secrets if s != lookalike(s)), key=len, reverse=True)
+    return tuple(
+        (
+            secret_forms(_needle(secret)),
+            "a token's signature" if lookalike(secret) != PLACEHOLDER else "the API key",
+        )
+        for secret in scrubbed
+    )
 
 
 def scrub_text(text: str) -> str:
-    """Replace every known secret in ``text``, in any escaped form, by its replacement, and
-    give every signed JWT-shaped string (known or not) the placeholder signature."""
-    for pattern, replacement in _scrubbers(known_secrets()):
-        text = pattern.sub(replacement, text)
+    """Replace every known secret in ``text``, in any encoding, and give every signed JWT-shaped
+    string (known or not) the placeholder signature.
+
+    A token becomes its look-alike (its signature is replaced), the API key the placeholder.
+    """
+    for finder, _ in _finders(known_secrets()):
+        text = finder.sub(PLACEHOLDER, text)
     if "eyJ" in text:
         text = JWT.sub(_unsigned, text)
     return text
@@ -77,23 +75,28 @@ def _unsigned(match: re.Match[str]) -> str:
     return lookalike(match.group(0)) if match.group(1) else match.group(0)
 
 
-def scrub_bytes(data: bytes) -> bytes:
-    """:func:`scrub_text` for a body: as text when it is UTF-8, else with the same patterns
-    on the bytes."""
-    try:
-        return scrub_text(data.decode("utf-8")).encode("utf-8")
-    except UnicodeDecodeError:
-        for pattern, replacement in _byte_scrubbers(known_secrets()):
-            data = pattern.sub(replacement, data)
-        return data
+def secret_in(text: str, secrets: frozenset[str] | None = None) -> str | None:
+    """Which kind of known secret (or of ``secrets``) ``text`` holds in any encoding, or
+    ``None``: the patterns :func:`scrub_text` replaces, so what it leaves is never found."""
+    for finder, kind in _finders(known_secrets() if secrets is None else secrets):
+        if finder.search(text):
+            return kind
+    return None
 
 
-@functools.lru_cache(maxsize=8)
-def _byte_scrubbers(secrets: frozenset[str]) -> tuple[tuple[re.Pattern[bytes], bytes], ...]:
-    return tuple(
-        (re.compile(pattern.pattern.encode("utf-8"), re.IGNORECASE), replacement.encode("utf-8"))
-        for pattern, replacement in _scrubbers(secrets)
-    )
+def signed_jwt_in(text: str) -> bool:
+    """Whether ``text`` holds a JWT-shaped string whose signature is not the placeholder."""
+    return "eyJ" in text and any(m.group(1) not in ("", PLACEHOLDER) for m in JWT.finditer(text))
+
+
+def scrub_body(body: bytes | str | None, content_type: str | None) -> bytes | str | None:
+    """Scrub a (decompressed) body in its charset: ``client_secret`` and the token fields at
+    any depth of JSON, then every known secret (:func:`scrub_text`)."""
+    if not body:
+        return body
+    text, encode = (body, str) if isinstance(body, str) else text_of(body, content_type)
+    scrubbed = scrub_text(str(scrub_token_fields(scrub_client_secret(text))))
+    return body if scrubbed is text else encode(scrubbed)  # unchanged: no copy
 
 
 TOKEN_FIELDS = frozenset(
@@ -105,12 +108,14 @@ TOKEN_FIELDS = frozenset(
 
 def scrub_client_secret(body: bytes | str | None) -> bytes | str | None:
     """Replace ``client_secret`` at any depth of a JSON body, whatever its content type says."""
-    return _scrub_json(body, frozenset({"client_secret"}), lambda value: PLACEHOLDER)
+    return _scrub_json(
+        body, frozenset({"client_secret"}), lambda value: PLACEHOLDER, ("client_secret",)
+    )
 
 
 def scrub_token_fields(body: bytes | str | None) -> bytes | str | None:
     """Make look-alikes of the tokens at any depth of a JSON body (refresh tokens included)."""
-    return _scrub_json(body, TOKEN_FIELDS, _token_lookalike)
+    return _scrub_json(body, TOKEN_FIELDS, _token_lookalike, ("oken", "jwt"))
 
 
 def _token_lookalike(value: Any) -> Any:
@@ -118,10 +123,16 @@ def _token_lookalike(value: Any) -> Any:
 
 
 def _scrub_json(
-    body: bytes | str | None, keys: frozenset[str], replace: Callable[[Any], Any]
+    body: bytes | str | None,
+    keys: frozenset[str],
+    replace: Callable[[Any], Any],
+    hints: tuple[str, ...],
 ) -> bytes | str | None:
-    """Replace the values under ``keys`` at any depth of a JSON ``body``."""
-    if not body:
+    """Replace the values under ``keys`` at any depth of a JSON ``body`` (only parsed when it
+    holds one of ``hints``, pieces of which every key has one)."""
+    if not body or not any(
+        hint.encode() in body if isinstance(body, bytes) else hint in body for hint in hints
+    ):
         return body
     try:
         document = json.loads(body)
@@ -148,50 +159,19 @@ def _replace_keys(node: Any, keys: frozenset[str], replace: Callable[[Any], Any]
     return changed
 
 
-LEAK_FRAGMENT = 12
-"""A run of this many characters of a secret (in any escaped form, any case) is a leak."""
-
-
-def _needles(secret: str) -> list[str]:
-    """What must not survive of ``secret``: a token's signature, or the key in every form.
-
-    A token's header and claims segments are kept on purpose by :func:`lookalike`.
-    """
-    if lookalike(secret) != PLACEHOLDER:
-        return [secret.rsplit(".", 1)[1]]
-    return [form for form, _ in _replacements(secret)] + [secret]
-
-
-@functools.lru_cache(maxsize=256)
-def _leak_needles(secret: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """The short forms of ``secret`` to find whole, and the 12-character runs of the others."""
-    needles = [n.lower() for n in _needles(secret)]
-    whole = tuple(n for n in needles if len(n) < LEAK_FRAGMENT)
-    grams = frozenset(
-        n[i : i + LEAK_FRAGMENT] for n in needles for i in range(len(n) - LEAK_FRAGMENT + 1)
-    )
-    return whole, grams
-
-
 def find_leak(document: Any, text: str = "") -> str | None:
     """Say which kind of secret ``document`` (parsed) or ``text`` still holds; ``None`` if clean.
 
-    Looks, case-insensitively, for any 12-character run of a secret in any escaped form (of a
-    token: of its signature), so unusual escapes and truncations are caught too.
+    Bytes in ``document`` are searched in every way they plausibly read as text (decompressed,
+    in any charset); see :func:`secret_in` for the encodings of a secret that are found.
     """
-    strings = list(_strings(document))
-    if text:
-        strings.append(text)
-    if any(m.group(1) not in ("", PLACEHOLDER) for s in strings for m in JWT.finditer(s)):
-        return "a signed JWT"
-    haystacks = [value.lower() for value in strings]
-    for secret in _secrets():
-        whole, grams = _leak_needles(secret)
-        for value in haystacks:
-            if any(needle in value for needle in whole) or any(
-                value[i : i + LEAK_FRAGMENT] in grams for i in range(len(value) - LEAK_FRAGMENT + 1)
-            ):
-                return "a token's signature" if lookalike(secret) != PLACEHOLDER else "the API key"
+    secrets = known_secrets()
+    for value in (*_strings(document), text):
+        if signed_jwt_in(value):
+            return "a signed JWT"
+        leak = secret_in(value, secrets)
+        if leak is not None:
+            return leak
     return None
 
 
@@ -199,7 +179,7 @@ def _strings(node: Any) -> Iterable[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, bytes):
-        yield node.decode("utf-8", "replace")
+        yield from plausible_texts(node)
     elif isinstance(node, dict):
         for key, value in node.items():
             yield from _strings(key)

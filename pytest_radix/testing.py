@@ -20,10 +20,15 @@ Only the standard library and PyJWT are used; this module does not import pytest
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
 import datetime as _dt
+import email.message
+import gzip
 import hashlib
+import html
+import importlib
 import json
 import math
 import selectors
@@ -33,12 +38,13 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import jwt
 
@@ -47,6 +53,7 @@ __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_SIGNING_KEY",
+    "ECHO_FORMS",
     "FakeRadixServer",
     "FakeResponse",
     "RecordedRequest",
@@ -165,19 +172,92 @@ class FakeResponse:
     truncate: bool = False
     """Announce the full ``Content-Length``, send only half the body, then close the connection."""
     hang: bool = False
-    """Never answer; the connection is closed without a response when the server stops."""
+    """Never answer; the connection is closed without a response when the server stops. With
+    :attr:`chunks`: send them, then never end the body (an endless event stream)."""
     close: bool = False
     """Close the connection without sending any response."""
+    chunks: list[bytes] | None = None
+    """Send these pieces as a chunked body (``Transfer-Encoding: chunked``), waiting
+    :attr:`chunk_delay` seconds before each; :attr:`body` is then not sent."""
+    chunk_delay: float = 0.0
+    """Seconds to wait before each of :attr:`chunks`."""
+    content_encoding: str = ""
+    """Compress the body and say so in ``Content-Encoding``: ``gzip``, ``deflate`` or ``br``
+    (``br`` needs the ``brotli`` package), or several, comma-separated, applied in order."""
 
     def encoded(self) -> tuple[bytes, str]:
-        """Return the body bytes and the effective content type."""
+        """Return the body bytes (in the ``charset`` of :attr:`content_type`, compressed as
+        :attr:`content_encoding` says) and the effective content type."""
+        charset = _charset(self.content_type) or "utf-8"
         if isinstance(self.body, bytes):
             data, default_type = self.body, _TEXT
         elif isinstance(self.body, str):
-            data, default_type = self.body.encode("utf-8"), _TEXT
+            data, default_type = self.body.encode(charset), _TEXT
         else:
-            data, default_type = json.dumps(self.body).encode("utf-8"), _JSON
+            data, default_type = json.dumps(self.body).encode(charset), _JSON
+        for coding in filter(None, (c.strip() for c in self.content_encoding.split(","))):
+            data = _compress(data, coding)
         return data, self.content_type or default_type
+
+
+def _json_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _escape_all(value: str) -> str:
+    return "".join(
+        json.dumps(char)[1:-1] if ord(char) > 0xFFFF else f"\\u{ord(char):04X}" for char in value
+    )
+
+
+def _escape_some(value: str) -> str:
+    """The first character and every one that is not a letter or digit ``\\uXXXX``-escaped."""
+    return "".join(
+        f"\\u{ord(char):04x}" if i == 0 or not char.isalnum() else char
+        for i, char in enumerate(value)
+    )
+
+
+ECHO_FORMS: dict[str, Callable[[str, str], str]] = {
+    "json": lambda value, client_id: _json_string(value),
+    "json-ascii": lambda value, client_id: json.dumps(value)[1:-1],
+    "escaped": lambda value, client_id: _escape_all(value),
+    "partly-escaped": lambda value, client_id: _escape_some(value),
+    "url": lambda value, client_id: _json_string(quote(value, safe="")),
+    "form": lambda value, client_id: _json_string(quote_plus(value)),
+    "html": lambda value, client_id: _json_string(html.escape(value)),
+    "base64": lambda value, client_id: base64.b64encode(value.encode()).decode(),
+    "basic": lambda value, client_id: base64.b64encode(f"{client_id}:{value}".encode()).decode(),
+}
+"""How ``GET /echo?form=NAME`` writes the key and the token inside a JSON string: ``json``
+(non-ASCII kept), ``json-ascii`` (``\\u00fc``), ``escaped`` (every character ``\\uXXXX``),
+``partly-escaped``, ``url``, ``form`` (``+`` for spaces), ``html`` (entities), ``base64``, and
+``basic`` (base64 of ``client_id:value``, as in HTTP Basic authentication)."""
+
+
+def _charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a content type, as a Python codec name (``utf-16`` writes a
+    byte order mark, ``utf-16-le`` does not)."""
+    if not content_type:
+        return None
+    message = email.message.Message()
+    message["Content-Type"] = content_type
+    charset = message.get_param("charset")
+    return charset if isinstance(charset, str) else None
+
+
+def _compress(data: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data, mtime=0)
+    if coding == "deflate":
+        return zlib.compress(data)
+    if coding == "br":
+        try:
+            brotli = importlib.import_module("brotli")
+        except ImportError:
+            raise ValueError("Content-Encoding br needs the brotli package installed") from None
+        return bytes(brotli.compress(data))
+    raise ValueError(f"unknown content_encoding {coding!r}; use gzip, deflate or br")
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -363,12 +443,39 @@ class _Handler(BaseHTTPRequestHandler):
         if forced.close:
             self.close_connection = True
             return
+        if forced.chunks is not None:
+            self._send_chunks(forced)
+            return
         if forced.hang:
             self._http.stop_event.wait()
             self.close_connection = True
             return
         data, content_type = forced.encoded()
-        self._send_bytes(forced.status, data, content_type, forced.headers, forced.truncate)
+        headers = dict(forced.headers)
+        if forced.content_encoding:
+            headers["Content-Encoding"] = forced.content_encoding
+        self._send_bytes(forced.status, data, content_type, headers, forced.truncate)
+
+    def _send_chunks(self, forced: FakeResponse) -> None:
+        """A chunked body, each piece flushed as it is due; endless when ``forced.hang``."""
+        self.send_response(forced.status)
+        self.send_header("Content-Type", forced.content_type or _TEXT)
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in forced.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.flush()
+        for piece in forced.chunks or []:
+            if not self._wait(forced.chunk_delay):
+                self.close_connection = True
+                return
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.flush()
+        if forced.hang:
+            self._http.stop_event.wait()
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     def _route(self, record: RecordedRequest) -> None:
         endpoint = _endpoint(record.path)
@@ -382,8 +489,35 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(405, {"message": "method not allowed"}, {"Allow": "GET, HEAD"})
             else:
                 self._export(record)
+        elif endpoint == "/echo":
+            self._echo(record)
         else:
             self._send(404, {"message": "not found"})
+
+    def _echo(self, record: RecordedRequest) -> None:
+        """Echo the API key and the request's bearer token the way a careless API might: in the
+        ``form`` asked for (see :data:`ECHO_FORMS`), the body in ``charset``, compressed as
+        ``encoding`` says (query parameters)."""
+        fake = self._http.fake
+        query = dict(parse_qsl(record.query))
+        form = query.get("form", "json")
+        if form not in ECHO_FORMS:
+            self._send(400, {"message": f"form must be one of {sorted(ECHO_FORMS)}"})
+            return
+        token = (record.header("Authorization") or "").partition(" ")[2].strip()
+        encode = ECHO_FORMS[form]
+        text = (
+            f'{{"form": "{form}", "key": "{encode(fake.client_secret, fake.client_id)}", '
+            f'"token": "{encode(token, fake.client_id)}", "records": [1, 2, 3]}}'
+        )
+        charset = query.get("charset", "utf-8")
+        answer = FakeResponse(
+            200,
+            text,
+            content_type=f"application/json; charset={charset}",
+            content_encoding=query.get("encoding", ""),
+        )
+        self._send_forced(answer)
 
     def _auth(self, record: RecordedRequest) -> None:
         fake = self._http.fake

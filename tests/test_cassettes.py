@@ -951,7 +951,7 @@ def test_save_refuses_a_secret_that_survives_scrubbing(
 ) -> None:
     secret = 'sk_"refuse\\me/ünï-5b4c3d2e1f0a'
     register_secret(secret)
-    for scrubber in ("scrub_text", "scrub_bytes"):  # the check must stand on its own
+    for scrubber in ("scrub_text", "scrub_body"):  # the check must stand on its own
         monkeypatch.setattr(pytest_radix.cassettes, scrubber, lambda text, *a, **k: text)
     encoded = {
         "raw": secret,

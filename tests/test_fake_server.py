@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator
+from typing import Any
 
+import brotli
 import jwt
 import pytest
 import requests
@@ -19,6 +23,7 @@ from pytest_radix.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_SIGNING_KEY,
+    ECHO_FORMS,
     FakeRadixServer,
     FakeResponse,
     benchmark_records,
@@ -666,3 +671,84 @@ def test_concurrent_auth(server: FakeRadixServer) -> None:
     assert results == [200] * 8
     assert server.auth_count == 8
     assert len(set(server.issued_tokens)) == 8
+
+
+# -- what real servers send: compression, charsets, echoed secrets ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("coding", "decode"),
+    [
+        ("gzip", gzip.decompress),
+        ("deflate", zlib.decompress),
+        ("br", brotli.decompress),
+        ("gzip,br", lambda data: gzip.decompress(brotli.decompress(data))),
+    ],
+)
+def test_a_compressed_body(server: FakeRadixServer, coding: str, decode: Any) -> None:
+    server.queue("/export", FakeResponse(200, {"n": 1}, content_encoding=coding))
+    conn = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=2)
+    try:
+        conn.request("GET", "/export")
+        response = conn.getresponse()
+        assert response.getheader("Content-Encoding") == coding
+        assert json.loads(decode(response.read())) == {"n": 1}
+    finally:
+        conn.close()
+
+
+def test_an_unknown_content_encoding_is_a_clear_error() -> None:
+    with pytest.raises(
+        ValueError, match="unknown content_encoding 'zstd'; use gzip, deflate or br"
+    ):
+        FakeResponse(200, "x", content_encoding="zstd").encoded()
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16le", "utf-32", "utf-8-sig"])
+def test_a_body_in_another_charset(server: FakeRadixServer, charset: str) -> None:
+    content_type = f"application/json; charset={charset}"
+    server.queue("/export", FakeResponse(200, '{"k": "ünï"}', content_type=content_type))
+    response = requests.get(server.url + "/export", timeout=TIMEOUT)
+    assert response.content == '{"k": "ünï"}'.encode(charset)
+    assert response.json() == {"k": "ünï"}
+
+
+@pytest.mark.parametrize("form", sorted(ECHO_FORMS))
+def test_echo_writes_the_key_and_the_bearer_token_in_the_form_asked(
+    server: FakeRadixServer, form: str
+) -> None:
+    response = requests.get(
+        server.url + "/echo",
+        params={"form": form, "charset": "utf-16", "encoding": "gzip"},
+        headers={"Authorization": "Bearer abc.def.ghi"},
+        timeout=TIMEOUT,
+    )
+    assert response.headers["Content-Type"] == "application/json; charset=utf-16"
+    assert response.headers["Content-Encoding"] == "gzip"
+    document = response.json()
+    assert document["form"] == form and document["records"] == [1, 2, 3]
+    key = ECHO_FORMS[form](server.client_secret, server.client_id)
+    assert response.content.decode("utf-16").count(key) == 1
+    assert document["token"] == json.loads(f'"{ECHO_FORMS[form]("abc.def.ghi", server.client_id)}"')
+
+
+def test_echo_refuses_an_unknown_form(server: FakeRadixServer) -> None:
+    response = requests.get(server.url + "/echo", params={"form": "rot13"}, timeout=TIMEOUT)
+    assert response.status_code == 400
+    assert "form must be one of" in response.json()["message"]
+
+
+def test_chunks_are_sent_as_a_chunked_body(server: FakeRadixServer) -> None:
+    server.queue("/events", FakeResponse(200, chunks=[b"a\n", b"bc\n"], chunk_delay=0.01))
+    response = requests.get(server.url + "/events", timeout=TIMEOUT)
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    assert response.content == b"a\nbc\n"
+
+
+def test_chunks_then_hang_is_an_endless_stream(server: FakeRadixServer) -> None:
+    server.queue("/events", FakeResponse(200, chunks=[b"one\n"], hang=True))
+    with requests.get(server.url + "/events", stream=True, timeout=0.5) as response:
+        lines = response.iter_lines()
+        assert next(lines) == b"one"
+        with pytest.raises(requests.exceptions.ConnectionError):  # the body never ends
+            next(lines)

@@ -34,7 +34,18 @@ from pytest_radix.scrubbing import PLACEHOLDER, find_leak, lookalike, scrub_clie
 from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 FRAGMENT = 12
-SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
+SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization"}
+
+
+def cookie_values(headers: dict[str, list[str]]) -> list[str]:
+    """The values of the cookies that ``Set-Cookie`` headers set."""
+    return [
+        value.split(";", 1)[0].partition("=")[2]
+        for name, values in headers.items()
+        if name.lower() == "set-cookie"
+        for value in values
+    ]
+
 
 TRAFFIC_SUITE = """
 import os
@@ -192,6 +203,7 @@ def test_recorded_cassettes_hold_no_secret_anywhere(
         response_headers = {h.lower() for h in interaction["response"]["headers"]}
         assert not request_headers & SECRET_HEADERS, interaction["request"]["headers"]
         assert not response_headers & SECRET_HEADERS, interaction["response"]["headers"]
+        assert set(cookie_values(interaction["response"]["headers"])) <= {PLACEHOLDER}
 
     test_cassette = directory / "tests" / "test_api" / "test_traffic.yaml"
     first, second, third = interactions(test_cassette)
@@ -409,6 +421,7 @@ def test_a_user_filter_cannot_put_the_secret_back(
         for interaction in all_interactions(directory):
             assert not {h.lower() for h in interaction["request"]["headers"]} & SECRET_HEADERS
             assert not {h.lower() for h in interaction["response"]["headers"]} & SECRET_HEADERS
+            assert set(cookie_values(interaction["response"]["headers"])) <= {PLACEHOLDER}
     else:  # refused: the old cassette stays as it was
         assert "RadixCassetteError" in output(result)
         assert path.read_bytes() == old
@@ -509,22 +522,23 @@ def test_a_non_json_body_is_left_as_it_is() -> None:
         assert scrub_client_secret(body) == body
 
 
-def test_scrub_response_removes_cookies_and_makes_tokens_look_alikes() -> None:
+def test_scrub_response_keeps_cookies_with_placeholder_values_and_makes_look_alikes() -> None:
     token = jwt.encode({"sub": "5642c0b355d27c0e003b3f30", "iat": 1}, "k" * 32)
     register_secret(token)
     body = json.dumps({"access_token": token, "token_type": "Bearer"}).encode()
     response = {
         "status": {"code": 200, "message": "OK"},
         "headers": {
-            "Set-Cookie": ["a=b"],
-            "set-cookie": ["c=d"],
+            "Set-Cookie": ["a=b; Path=/; Secure"],
+            "set-cookie": ["c=d", "e"],
             "X-Token": [token],
             "Content-Length": [str(len(body))],
         },
         "body": {"string": body},
     }
     scrubbed = scrub_response(response)
-    assert {name.lower() for name in scrubbed["headers"]} == {"x-token", "content-length"}
+    assert scrubbed["headers"]["Set-Cookie"] == [f"a={PLACEHOLDER}; Path=/; Secure"]
+    assert scrubbed["headers"]["set-cookie"] == [f"c={PLACEHOLDER}", f"e={PLACEHOLDER}"]
     assert scrubbed["headers"]["X-Token"] == [lookalike(token)]
     document = json.loads(scrubbed["body"]["string"])
     assert document["access_token"] == f"{token.rsplit('.', 1)[0]}.{PLACEHOLDER}"

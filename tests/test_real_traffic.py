@@ -1,0 +1,265 @@
+"""Real traffic: compressed bodies, other charsets and secrets echoed in unusual encodings,
+through ``RadixSession`` and, under ``@pytest.mark.radix_vcr``, requests, urllib and httpx.
+
+Every cassette written is then searched with decoders of the tests' own (YAML, base64,
+compression, charsets, JSON/URL/HTML escapes), and by ``python -m pytest_radix audit``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import html
+import json
+import re
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus, urlencode
+
+import brotli
+import pytest
+import yaml
+from helpers import FRAGMENT, cassette_dir, interactions, run
+from vcr.request import Request
+
+from pytest_radix.audit import audit_file
+from pytest_radix.cassettes import scrub_request
+from pytest_radix.masking import register_secret
+from pytest_radix.scrubbing import PLACEHOLDER, find_leak
+from pytest_radix.testing import DEFAULT_CLIENT_ID, ECHO_FORMS, FakeRadixServer
+
+CLIENTS = ("requests", "urllib", "httpx")
+CASES = {  # name: (form, charset, encoding)
+    "gzip": ("json", "utf-8", "gzip"),
+    "deflate": ("json-ascii", "utf-8", "deflate"),
+    "br": ("json", "utf-8", "br"),
+    "gzip-br": ("json", "utf-8", "gzip,br"),
+    "utf-16": ("json", "utf-16", ""),
+    "utf-16le": ("json", "utf-16le", ""),
+    "utf-32-gzip": ("json", "utf-32", "gzip"),
+    "utf-8-bom": ("json", "utf-8-sig", ""),
+    **{form: (form, "utf-8", "") for form in ECHO_FORMS if form != "json"},
+}
+
+SUITE = """
+import gzip
+import json
+import os
+import zlib
+import urllib.request
+from pathlib import Path
+
+import brotli
+import httpx
+import pytest
+import requests
+
+CASES = json.loads(os.environ["CASES"])
+OUT = Path(os.environ["OUT"])
+
+
+def read(client, url, token):
+    headers = {"Authorization": f"Bearer {token}"}
+    if client == "requests":
+        response = requests.get(url, headers=headers)
+        return response.json(), response.text
+    if client == "httpx":
+        response = httpx.get(url, headers=headers)
+        return response.json(), response.text
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+        data = response.read()
+        codings = response.headers.get("Content-Encoding", "").split(",")
+        for coding in reversed([c.strip() for c in codings if c.strip()]):
+            data = {"gzip": gzip.decompress, "deflate": zlib.decompress,
+                    "br": brotli.decompress}[coding](data)
+        text = data.decode(response.headers.get_content_charset() or "utf-8")
+        return json.loads(text), text
+
+
+@pytest.mark.radix_vcr
+@pytest.mark.parametrize("client", ["requests", "urllib", "httpx"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_echo(radix_token, client, case):
+    form, charset, encoding = CASES[case]
+    url = os.environ["RADIX_BASE_URL"] + "/echo"
+    query = f"?form={form}&charset={charset}&encoding={encoding}&client={client}"
+    document, text = read(client, url + query, radix_token)
+    assert document["form"] == form and document["records"] == [1, 2, 3]
+    (OUT / f"{client}-{case}.json").write_text(json.dumps(document))
+
+
+def test_session(radix_session):
+    for case, (form, charset, encoding) in sorted(CASES.items()):
+        params = {"form": form, "charset": charset, "encoding": encoding, "client": "session"}
+        response = radix_session.get("/echo", params=params)
+        document = response.json()
+        assert document["form"] == form and document["records"] == [1, 2, 3]
+        (OUT / f"session-{case}.json").write_text(json.dumps(document))
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# the tests' own decoding of what a cassette holds
+
+
+def _unescape(text: str) -> Iterator[str]:
+    """``text`` and the texts its escapes stand for (each decoder once, then twice)."""
+    decoders = (
+        lambda t: re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), t),
+        lambda t: re.sub(r"\\+([\\\"/])", r"\1", t),
+        unquote_plus,
+        html.unescape,
+    )
+    found = {text}
+    for _ in range(2):
+        found |= {decode(t) for t in found for decode in decoders}
+    yield from found
+    for t in list(found):
+        for run_ in re.findall(r"[A-Za-z0-9+/=_-]{16,}", t):
+            try:
+                yield base64.b64decode(run_ + "==", altchars=b"-_").decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                continue
+
+
+def _texts(data: bytes) -> Iterator[str]:
+    """``data`` decompressed when it is, in every charset it may be in."""
+    for decompress in (
+        lambda d: d,
+        gzip.decompress,
+        zlib.decompress,
+        lambda d: zlib.decompress(d, -15),
+        brotli.decompress,
+    ):
+        try:
+            plain = decompress(data)
+        except Exception:
+            continue
+        for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+            yield plain.decode(codec, "replace")
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, bytes):
+        for text in _texts(node):
+            yield from _unescape(text)
+    elif isinstance(node, str):
+        yield from _unescape(node)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def secrets_found(directory: Path, secrets: list[str]) -> list[str]:
+    """Which files under ``directory`` hold a 12-character piece of one of ``secrets``, once
+    every encoding is undone (YAML, base64, compression, charsets, escapes)."""
+    pieces = {s[i : i + FRAGMENT] for s in secrets for i in range(len(s) - FRAGMENT + 1)}
+    found = []
+    for path in sorted(directory.rglob("*.yaml")):
+        document = yaml.load(path.read_text("utf-8"), Loader=yaml.SafeLoader)
+        texts = list(_strings(document))
+        if any(piece in text for text in texts for piece in pieces):
+            found.append(path.name)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_client_s_compressed_and_encoded_traffic_is_scrubbed_and_replays(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("CASES", json.dumps(CASES))
+    pytester.makepyfile(test_api=SUITE)
+    outputs = {}
+    for mode in ("once", "none"):
+        out = tmp_path / mode
+        out.mkdir()
+        monkeypatch.setenv("OUT", str(out))
+        if mode == "none":
+            radix_env.stop()
+            for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+                monkeypatch.delenv(name)
+        result = run(pytester, f"--radix-record-mode={mode}")
+        result.assert_outcomes(passed=len(CASES) * len(CLIENTS) + 1)
+        outputs[mode] = {p.name: json.loads(p.read_text()) for p in out.iterdir()}
+
+    (token,) = radix_env.issued_tokens
+    secret = radix_env.client_secret
+    echoes = radix_env.requests_to("/echo")
+    assert len(echoes) == len(CASES) * (len(CLIENTS) + 1), "replay reached the network"
+    assert all(r.header("Authorization") == f"Bearer {token}" for r in echoes)
+    live = outputs["once"]["httpx-escaped.json"]
+    assert live["key"] == secret  # really echoed (escaped on the wire)
+
+    directory = cassette_dir(pytester)
+    assert secrets_found(directory, [secret, token.rsplit(".", 1)[1]]) == []
+    audit = subprocess.run(
+        [sys.executable, "-m", "pytest_radix", "audit", str(directory)],
+        env={"RADIX_CLIENT_SECRET": secret, "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
+    assert audit.returncode == 0, audit.stdout
+
+    # replay gives each test the body that was recorded: scrubbed, otherwise the same
+    assert outputs["none"].keys() == outputs["once"].keys()
+    for name, replayed in outputs["none"].items():
+        recorded = outputs["once"][name]
+        assert replayed["form"] == recorded["form"] and replayed["records"] == [1, 2, 3]
+        assert "scrubbed-by-pytest-radix" in replayed["key"], name
+
+    # compressed bodies are stored decoded, without Content-Encoding
+    for path in directory.rglob("test_echo*.yaml"):
+        (interaction,) = interactions(path)
+        headers = {name.lower() for name in interaction["response"]["headers"]}
+        assert "content-encoding" not in headers, path.name
+
+
+@pytest.mark.parametrize("form", sorted(ECHO_FORMS))
+@pytest.mark.parametrize("encoding", ["", "gzip", "deflate", "br", "utf-16", "utf-32"])
+def test_the_pre_save_check_and_audit_find_an_unscrubbed_secret_in_any_encoding(
+    tmp_path: Path, form: str, encoding: str
+) -> None:
+    """What scrubbing could miss is still refused by the check and reported by ``audit``."""
+    secret = 'sk_"audit\\me/ünï-6a5b4c3d2e1f+x'
+    register_secret(secret)
+    text = f'{{"key": "{ECHO_FORMS[form](secret, DEFAULT_CLIENT_ID)}"}}'
+    body = {
+        "": text.encode(),
+        "gzip": gzip.compress(text.encode()),
+        "deflate": zlib.compress(text.encode()),
+        "br": brotli.compress(text.encode()),
+        "utf-16": text.encode("utf-16"),
+        "utf-32": text.encode("utf-32"),
+    }[encoding]
+    document = {"interactions": [{"response": {"body": {"string": body}}}]}
+    assert find_leak(document) == "the API key"
+    path = tmp_path / "planted.yaml"
+    path.write_text(yaml.safe_dump(document), "utf-8")
+    assert audit_file(path, secret) == [(path, 4, "the value of RADIX_CLIENT_SECRET")]
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+def test_a_form_encoded_request_body_is_scrubbed(encoding: str) -> None:
+    secret = 'sk_"form\\me/ünï 9f8e7d6c5b4a'
+    register_secret(secret)
+    form = urlencode({"client_id": DEFAULT_CLIENT_ID, "client_secret": secret}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if encoding:
+        form, headers["Content-Encoding"] = gzip.compress(form), encoding
+    scrubbed = scrub_request(Request("POST", "https://api.radix.com/token", form, headers))
+    assert scrubbed.body == f"client_id={DEFAULT_CLIENT_ID}&client_secret={PLACEHOLDER}".encode()
+    assert "Content-Encoding" not in scrubbed.headers
