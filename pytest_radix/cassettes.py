@@ -497,7 +497,9 @@ class RadixCassette:
                 f"{recorded_version}, or record it again with --radix-record-mode=all"
             )
         self.metadata = persister.metadata
-        self._recorded_base = str(self.metadata.get("base_url") or self.base_url)
+        self._recorded_base = str(
+            self.metadata.get("base_url") or _base_of(cassette, self.base_url)
+        )
         self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
@@ -687,6 +689,15 @@ class RadixCassette:
             self.recorded = 0
             cassette.dirty = False
             return True
+
+
+def _base_of(cassette: Cassette, base_url: str) -> str:
+    """The base URL a cassette without pytest-radix's metadata was recorded against: its first
+    request's origin (a redirect's hops come after it) with this run's base path."""
+    if not cassette.requests:
+        return base_url
+    recorded = urlsplit(cassette.requests[0].uri)
+    return f"{recorded.scheme}://{recorded.netloc}{urlsplit(base_url).path}".rstrip("/")
 
 
 def _bytes(response: Mapping[str, Any]) -> bytes:
