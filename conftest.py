@@ -18,6 +18,10 @@ from pytest_radix.testing import FakeRadixServer
 
 pytest_plugins = ["pytester"]
 
+NEIGHBOURS = ("asyncio", "randomly", "recording", "repeat", "rerunfailures", "timeout")
+"""Plugins of the test extra that a user's suite may carry: off in inner runs, unless a test
+asks for them with ``@pytest.mark.neighbours("name", ...)``."""
+
 NASTY_SECRET = 'sk_"quo\\te/slash-ünïcødé-9c1f0e77b2d4a6e8'
 """An API key with every character that escaping tends to get wrong."""
 
@@ -28,6 +32,25 @@ def _clean_radix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RADIX_"):
             monkeypatch.delenv(name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``neighbours`` marker."""
+    config.addinivalue_line(
+        "markers", "neighbours(*names): load these plugins of the test extra in inner runs"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_neighbours(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs load no neighbour plugin (pytest-randomly would reorder them, pytest-asyncio
+    warn about its unset ini key) but those a test names with ``@pytest.mark.neighbours``."""
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when made
+    marker = request.node.get_closest_marker("neighbours")
+    wanted = set(marker.args) if marker is not None else set()
+    off = [f"-p no:{name}" for name in NEIGHBOURS if name not in wanted]
+    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(off))
 
 
 @pytest.fixture(autouse=True)

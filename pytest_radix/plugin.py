@@ -297,7 +297,9 @@ def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, Any, Any]:
     failure (a failed test's cassette is not saved)."""
     report = yield
     _mask_report(report)
-    if report.failed:
+    if report.when == "setup":  # each attempt starts afresh (pytest-rerunfailures runs again)
+        item.stash[FAILED] = report.failed
+    elif report.failed:
         item.stash[FAILED] = True
     return report
 

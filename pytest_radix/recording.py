@@ -3,6 +3,7 @@ authentication exchange (replayed from ``radix_auth.yaml`` or recorded live when
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -178,7 +179,7 @@ class Recorder:
         self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
         self.recorded_paths: set[Path] = set()  # cassettes written in this run
         self.vcr_config: Mapping[str, Any] = {}
-        self.replayed = self.recorded = self.unsaved = 0
+        self.outcomes: dict[str, str] = {}  # (owner, cassette) -> what it did
         self.live = mode in ("all", "verify")
         self.unsaved_auth: RadixCassetteError | None = None
         """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
@@ -487,20 +488,22 @@ class Recorder:
         """Save a cassette (unless its test or fixture failed) and count it; ``owner`` is the
         test or fixture that used it.
 
-        A ``shared`` cassette (a wider-scope fixture's, set up by every xdist worker) is saved
-        by the first worker only.
+        The count is kept per owner and cassette: a test run again (pytest-rerunfailures)
+        counts once, as its last attempt went. A ``shared`` cassette (a wider-scope fixture's,
+        set up by every xdist worker) is saved by the first worker only.
         """
         if cassette is None:
             return
         path = cassette.path
+        key = f"{owner}\0{path}"
+        outcome = None
         try:
             if self.mode == "verify":  # nothing written, nothing counted
                 return
             if shared and cassette.pending and not failed and not self._first_to("saved", path):
                 return
             if failed:
-                self.unsaved += cassette.pending
-                self.replayed += not cassette.pending and cassette.played > 0
+                outcome = "unsaved" if cassette.pending else "replayed" if cassette.played else None
                 return
             with self._locked(path):
                 if cassette.save(merge=self._recorded_this_run(path)):
@@ -508,12 +511,21 @@ class Recorder:
                     marker = self._marker("recorded", path)
                     if marker is not None:
                         marker.touch()
-                    self.recorded += 1
+                    outcome = "recorded"
                 elif cassette.played:
-                    self.replayed += 1
+                    outcome = "replayed"
         finally:
             self._note(cassette, owner)
             cassette.release()
+            if outcome is None:
+                self.outcomes.pop(key, None)
+            else:
+                self.outcomes[key] = outcome
+
+    def counts(self) -> dict[str, int]:
+        """How many tests and fixtures replayed, recorded, or did not save their cassette."""
+        tally = collections.Counter(self.outcomes.values())
+        return {name: tally[name] for name in ("replayed", "recorded", "unsaved")}
 
     def _locked(self, path: Path) -> contextlib.AbstractContextManager[object]:
         """Under xdist, a lock on ``path`` across the workers; else nothing."""

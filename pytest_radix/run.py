@@ -47,13 +47,11 @@ class RadixRun:
 
     def local_counts(self) -> dict[str, int]:
         """This process's ``/auth`` requests (replays not counted) and cassette counts."""
-        recorder = self.recorder
+        cassettes = self.recorder.counts() if self.recorder else {}
         return {
             "auth": sum(auth.auth_count for auth in self.auths)
-            + (recorder.unsaved_auth_requests if recorder else 0),
-            "replayed": recorder.replayed if recorder else 0,
-            "recorded": recorder.recorded if recorder else 0,
-            "unsaved": recorder.unsaved if recorder else 0,
+            + (self.recorder.unsaved_auth_requests if self.recorder else 0),
+            **{name: cassettes.get(name, 0) for name in ("replayed", "recorded", "unsaved")},
         }
 
     def counts(self) -> dict[str, int]:
