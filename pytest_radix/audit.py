@@ -19,9 +19,20 @@ from pytest_radix.bounded_yaml import AliasBombError
 from pytest_radix.masking import PLACEHOLDER
 from pytest_radix.scrubbing import secret_in, signed_jwt_in
 
-__all__ = ["Finding", "audit_file", "audit_paths", "cassette_files", "default_cassette_dir"]
+__all__ = [
+    "Finding",
+    "audit_file",
+    "audit_paths",
+    "cassette_files",
+    "default_cassette_dir",
+    "default_paths",
+]
 
-_AUTH_LINE = re.compile(r"^\s*-?\s*['\"]?authorization['\"]?\s*:\s*\S", re.IGNORECASE)
+_AUTH_LINE = re.compile(r"^\s*-?\s*['\"]?authorization['\"]?\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
+_PLACEHOLDER_AUTH = re.compile(
+    rf"[A-Z][A-Z_]*|<[^<>]*>|\*+|(?:[A-Za-z]+ )?{re.escape(PLACEHOLDER)}"
+)
+"""An ``Authorization`` value that is a placeholder, not a credential (``DUMMY``)."""
 _CLIENT_SECRET = re.compile(
     r"client_secret\\*['\"]?\s*[:=]\s*\\*['\"]?([^'\"\\,}&\s]*)", re.IGNORECASE
 )
@@ -88,11 +99,12 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
         scalars = [(n, line, None) for n, line in enumerate(text.splitlines(), 1)]
     found: set[Finding] = set()
     for number, value, key in scalars:
-        if key is not None and key.lower() == "authorization" and value.strip():
+        if key is not None and key.lower() == "authorization" and _credential(value):
             found.add((path, number, "Authorization header with a value"))
         if key == "client_secret" and value.strip() and value != PLACEHOLDER:
             found.add((path, number, "client_secret that is not the placeholder"))
-        if key is None and _AUTH_LINE.match(value):
+        line = _AUTH_LINE.match(value) if key is None else None
+        if line is not None and _credential(line.group(1).strip("'\"")):
             found.add((path, number, "Authorization header with a value"))
         if signed_jwt_in(value):
             found.add((path, number, "JWT with a signature that is not the placeholder"))
@@ -101,6 +113,13 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
         if secrets and secret_in(value, secrets):
             found.add((path, number, "the value of RADIX_CLIENT_SECRET"))
     return sorted(found, key=lambda finding: (finding[1], finding[2]))
+
+
+def _credential(value: str) -> bool:
+    """Whether an ``Authorization`` value may be a credential: not empty, and not a placeholder
+    such as pytest-recording users' ``DUMMY``, ``<REDACTED>``, ``***`` or pytest-radix's own."""
+    value = value.strip()
+    return bool(value) and _PLACEHOLDER_AUTH.fullmatch(value) is None
 
 
 def audit_paths(paths: Iterable[Path], secret: str | None = None) -> list[Finding]:
@@ -115,12 +134,43 @@ def default_cassette_dir(start: Path) -> Path:
     from_env = os.environ.get("RADIX_CASSETTE_DIR", "").strip()
     if from_env:
         return start / Path(from_env).expanduser()
+    project, value = _project(start)
+    return project / (value or "tests/cassettes")
+
+
+def _project(start: Path) -> tuple[Path, str | None]:
+    """The directory of the nearest pytest configuration file (else ``start``), and its
+    ``radix_cassette_dir``."""
     for directory in (start, *start.parents):
         for name, section in _CONFIG_FILES:
             found, value = _ini_value(directory / name, section)
             if found:
-                return directory / (value or "tests/cassettes")
-    return start / "tests" / "cassettes"
+                return directory, value
+    return start, None
+
+
+def default_paths(start: Path) -> list[Path]:
+    """What ``audit`` checks without a path: the cassette directory, and every other directory
+    named ``cassettes`` in the project (pytest-recording keeps its cassettes in one beside each
+    test file), outside hidden, virtual environment and ``node_modules`` directories."""
+    own = Path(os.path.normpath(default_cassette_dir(start)))
+    found: list[Path] = []
+    for root, directories, _ in os.walk(_project(start)[0]):
+        kept = []
+        for name in sorted(directories):
+            path = Path(root, name)
+            if name.startswith(".") or name == "node_modules" or path == own:
+                continue
+            if (path / "pyvenv.cfg").exists():
+                continue
+            if name == "cassettes":
+                found.append(path)
+            else:
+                kept.append(name)
+        directories[:] = kept
+    if own.exists() and not any(own.is_relative_to(other) for other in found):
+        return [own, *found]
+    return found or [own]
 
 
 _CONFIG_FILES = (
@@ -163,9 +213,9 @@ def _ini_value(path: Path, section: str) -> tuple[bool, str | None]:
 
 
 def main(arguments: list[str]) -> int:
-    """Audit the paths (default: the cassette directory, see :func:`default_cassette_dir`);
+    """Audit the paths (default: the cassette directories, see :func:`default_paths`);
     exit 1 on findings, 2 when a path does not exist."""
-    paths = [Path(a) for a in arguments] or [default_cassette_dir(Path.cwd())]
+    paths = [Path(a) for a in arguments] or default_paths(Path.cwd())
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"pytest-radix audit: no such file or directory: {', '.join(missing)}")

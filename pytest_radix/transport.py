@@ -1,11 +1,18 @@
-"""The HTTP transport shared by authentication and data requests: retries, adapters, errors."""
+"""The HTTP transport shared by authentication and data requests: retries, adapters, errors.
+
+The adapter's connection pools use urllib3's own connection classes, taken when this module is
+imported, so vcrpy's patching (pytest-recording's ``@pytest.mark.vcr``, ``radix_vcr``) never
+sees Radix traffic: it is recorded, scrubbed, by pytest-radix's cassettes alone.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import connection, connectionpool
+from urllib3.poolmanager import PoolManager, ProxyManager
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -14,6 +21,7 @@ from pytest_radix.errors import RadixTransportError
 __all__ = [
     "MAX_RETRY_AFTER",
     "RETRIES",
+    "RadixAdapter",
     "RadixRetry",
     "RetryAfterTooLong",
     "describe_failure",
@@ -50,6 +58,44 @@ class RadixRetry(Retry):
         return super().sleep_for_retry(response)
 
 
+_C = TypeVar("_C", bound=type)
+
+
+def _unpatched(cls: _C) -> _C:
+    """urllib3's class itself, also when this module is imported inside a vcrpy cassette (its
+    stand-ins name the class they replace in ``_baseclass``)."""
+    base: _C = getattr(cls, "_baseclass", cls)
+    return base
+
+
+class _HTTPConnectionPool(connectionpool.HTTPConnectionPool):
+    ConnectionCls = _unpatched(connection.HTTPConnection)
+
+
+class _HTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _unpatched(connection.HTTPSConnection)
+
+
+_POOLS = {"http": _HTTPConnectionPool, "https": _HTTPSConnectionPool}
+
+
+class RadixAdapter(HTTPAdapter):
+    """requests' ``HTTPAdapter`` whose pools (direct or through an HTTP proxy) keep urllib3's
+    connection classes while vcrpy patches them: HTTP mocking libraries never see its traffic."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """requests' pool manager, with pools of urllib3's own connections."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> PoolManager:
+        """requests' proxy manager, with pools of urllib3's own connections."""
+        manager: PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        if isinstance(manager, ProxyManager):  # not SOCKS, which has its own classes
+            manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager
+
+
 def make_adapter(*, retry_post: bool = False, pool_maxsize: int = 32) -> HTTPAdapter:
     """An adapter retrying 429/5xx and connection errors; POST too when ``retry_post``."""
     methods = Retry.DEFAULT_ALLOWED_METHODS | ({"POST"} if retry_post else set())
@@ -68,7 +114,7 @@ def make_adapter(*, retry_post: bool = False, pool_maxsize: int = 32) -> HTTPAda
         raise_on_redirect=False,
         respect_retry_after_header=True,
     )
-    return HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_maxsize)
+    return RadixAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_maxsize)
 
 
 def request_failed(

@@ -131,6 +131,39 @@ def test_the_default_path_is_the_cassette_dir(tmp_path: Path) -> None:
     assert "dirty.yaml:" in text
 
 
+def test_the_default_paths_include_pytest_recordings_cassette_dirs(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
+    dirty = cassette(None, headers={"Authorization": ["Bearer opaque-value-123"]})
+    beside_tests = tmp_path / "cassettes" / "test_api" / "test_both.yaml"  # pytest-recording's
+    deeper = tmp_path / "src" / "pkg" / "tests" / "cassettes" / "test_x" / "test_y.yaml"
+    ignored = [
+        tmp_path / ".venv" / "lib" / "cassettes" / "a.yaml",
+        tmp_path / "env" / "lib" / "cassettes" / "b.yaml",  # a virtual environment
+        tmp_path / "node_modules" / "x" / "cassettes" / "c.yaml",
+    ]
+    (tmp_path / "env" / "pyvenv.cfg").parent.mkdir()
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n", "utf-8")
+    for path in (beside_tests, deeper, *ignored):
+        path.parent.mkdir(parents=True)
+        path.write_text(dirty, "utf-8")
+    code, text = audit(cwd=tmp_path)
+    assert code == 1, text
+    assert f"{beside_tests}:" in text and f"{deeper}:" in text
+    assert "2 secret(s) found in 2 file(s)" in text, text
+
+
+@pytest.mark.parametrize(
+    "value", ["DUMMY", "REDACTED", "<AUTH_TOKEN>", "***", "Bearer scrubbed-by-pytest-radix"]
+)
+def test_a_placeholder_authorization_value_is_not_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    (tmp_path / "vcrpy.yaml").write_text(cassette(None, headers={"Authorization": [value]}))
+    (tmp_path / "inline.txt").write_text(f"authorization: {value}\n[not yaml", "utf-8")
+    code, text = audit_in_process(capsys, tmp_path / "vcrpy.yaml", tmp_path / "inline.txt")
+    assert code == 0, text
+
+
 def test_freshly_recorded_cassettes_are_clean(
     pytester: pytest.Pytester, radix_env: FakeRadixServer
 ) -> None:

@@ -4,10 +4,15 @@ is the real plugin from the test extra, loaded in the inner run by ``@pytest.mar
 
 from __future__ import annotations
 
-import pytest
-from helpers import cassette_dir, interactions, output, run
-from test_cassettes import forget_credentials, make_suite, summary
+from pathlib import Path
 
+import pytest
+import vcr
+from helpers import cassette_dir, escaped_forms, interactions, output, run, uris
+from test_cassettes import forget_credentials, make_suite, summary
+from urllib3.connection import HTTPSConnection
+
+from pytest_radix import RadixAuth, RadixCredentials, RadixSession
 from pytest_radix.testing import FakeRadixServer
 
 FLAKY = """
@@ -54,3 +59,70 @@ def test_a_test_passing_on_its_rerun_saves_the_passing_attempts_cassette(
     replayed = run(pytester, *args)
     assert outcomes(replayed) == {"passed": 1, "rerun": 1}
     replayed.stdout.fnmatch_lines([summary(0, 1, 0)])
+
+
+BOTH_CASSETTES = """
+import os
+
+import pytest
+import requests
+
+
+@pytest.mark.vcr
+def test_both(radix_session):
+    assert radix_session.get("/export").status_code == 200
+    assert requests.get(os.environ["RADIX_BASE_URL"] + "/status").status_code == 404
+"""
+"""A test with pytest-recording's ``vcr`` marker that also uses Radix: its own request (to
+``/status``) goes to pytest-recording's cassette, the Radix traffic to pytest-radix's."""
+
+
+def leaked(directory: Path, server: FakeRadixServer) -> list[str]:
+    """The files under ``directory`` holding the API key (in any escaped form), a live token,
+    or a live token's signature."""
+    tokens = server.issued_tokens
+    needles = {*escaped_forms(server.client_secret), *tokens}
+    needles |= {token.rsplit(".", 1)[1] for token in tokens}
+    return sorted(
+        str(path.relative_to(directory))
+        for path in directory.rglob("*")
+        if path.is_file() and any(n.encode("utf-8") in path.read_bytes() for n in needles)
+    )
+
+
+@pytest.mark.neighbours("recording")
+def test_pytest_recordings_cassette_never_gets_the_radix_traffic(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester, BOTH_CASSETTES, name="test_api")
+    recorded = run(pytester, "--radix-record-mode=once", "--record-mode=once")
+    recorded.assert_outcomes(passed=1)
+    theirs = pytester.path / "cassettes" / "test_api" / "test_both.yaml"
+    assert uris(theirs) == [radix_env.url + "/status"], "only the test's own request"
+    assert uris(cassette_dir(pytester) / "test_api" / "test_both.yaml") == [
+        radix_env.url + "/export"
+    ]
+    assert radix_env.issued_tokens
+    assert leaked(pytester.path, radix_env) == []
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    replayed = run(pytester, "--record-mode=none")
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines([summary(0, 1, 0)])
+
+
+def test_radix_traffic_bypasses_vcrpys_patching_in_any_http_mocking_library(
+    fake_radix: FakeRadixServer, tmp_path: Path
+) -> None:
+    credentials = RadixCredentials(fake_radix.client_id, fake_radix.client_secret)
+    theirs = tmp_path / "theirs.yaml"
+    with vcr.use_cassette(str(theirs), record_mode="none"):  # refuses every request it sees
+        auth = RadixAuth(credentials, base_url=fake_radix.url, timeout=5.0)
+        with RadixSession(auth, base_url=fake_radix.url, timeout=5.0) as session:
+            assert session.get("/export").status_code == 200
+            adapter = session.get_adapter(fake_radix.url + "/")
+            proxied = adapter.proxy_manager_for("http://127.0.0.1:9")
+            assert proxied.pool_classes_by_scheme["https"].ConnectionCls is HTTPSConnection
+    assert fake_radix.auth_count == 1
+    assert not theirs.exists()
