@@ -207,10 +207,11 @@ def _mask_trace(config: pytest.Config) -> None:
 
 
 def _distributes(config: pytest.Config) -> bool:
-    """Whether this process is an xdist controller with workers (``-n N`` or ``--tx``)."""
+    """Whether this process is an xdist controller with workers (``-n N`` or ``--tx``): known
+    by xdist's hooks, whatever name xdist was loaded under (``-p xdist.plugin``)."""
     option = config.option
     return bool(
-        config.pluginmanager.hasplugin("xdist")
+        hasattr(config.hook, "pytest_configure_node")
         and getattr(option, "dist", "no") != "no"
         and getattr(option, "tx", None)
     )

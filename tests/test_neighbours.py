@@ -126,3 +126,54 @@ def test_radix_traffic_bypasses_vcrpys_patching_in_any_http_mocking_library(
             assert proxied.pool_classes_by_scheme["https"].ConnectionCls is HTTPSConnection
     assert fake_radix.auth_count == 1
     assert not theirs.exists()
+
+
+SHARED = """
+import pytest
+
+
+@pytest.mark.radix_cassette("shared")
+@pytest.mark.parametrize("n", range(6))
+def test_shared(radix_session, n):
+    assert radix_session.get("/export", params={"n": str(n)}).status_code == 200
+"""
+"""Six tests recording into one cassette, spread over the xdist workers."""
+
+LOADED = {
+    "autoload": (),
+    "-p xdist": ("-p", "xdist", "-p", "pytest_radix.plugin"),
+    "-p xdist.plugin": ("-p", "xdist.plugin", "-p", "pytest_radix.plugin"),
+}
+"""How pytest-xdist (and pytest-radix) get into the run: by their entry points, or by name
+with autoload off."""
+
+
+@pytest.mark.parametrize(
+    ("loaded", "dist"),
+    [
+        *[(loaded, "load") for loaded in LOADED],
+        *[("autoload", dist) for dist in ("loadscope", "loadgroup", "worksteal")],
+    ],
+)
+def test_xdist_however_loaded_shares_the_token_and_merges_the_counts(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    loaded: str,
+    dist: str,
+) -> None:
+    make_suite(pytester, SHARED)
+    if loaded != "autoload":
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    args = [*LOADED[loaded], "-p", "no:cacheprovider", "-n", "2", f"--dist={dist}"]
+    recorded = pytester.runpytest_subprocess(*args, "--radix-record-mode=once", timeout=120)
+    recorded.assert_outcomes(passed=6)
+    assert radix_env.auth_count == 1
+    recorded.stdout.fnmatch_lines([summary(1, 0, 6)])
+    assert len(interactions(cassette_dir(pytester) / "shared.yaml")) == 6
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    replayed = pytester.runpytest_subprocess(*args, timeout=120)
+    replayed.assert_outcomes(passed=6)
+    replayed.stdout.fnmatch_lines([summary(0, 6, 0)])
