@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pytest_radix.sharing import SharedTokenSource
     from pytest_radix.token import RadixToken
 
-__all__ = ["CassettePlugin", "Recorder", "cassette_name", "sanitise"]
+__all__ = ["CassettePlugin", "Recorder", "cassette_name", "sanitise", "selectable_id"]
 
 REPLAY_LIFETIME = 100 * 365 * 24 * 3600.0
 """A replayed token never expires: replay ignores the recorded expiry."""
@@ -97,7 +97,7 @@ def cassette_name(item: pytest.Item, rootdir: Path) -> Path:
                 'for example @pytest.mark.radix_cassette("export")'
             )
         return _marked_name(name, item.nodeid)
-    test = ".".join(item.nodeid.split("::")[1:]) or item.name
+    test = ".".join(selectable_id(item).split("::")[1:]) or item.name
     return Path(*_relative_stem(item.path, rootdir), sanitise(test) + ".yaml")
 
 
@@ -121,6 +121,25 @@ def _marked_name(name: str, nodeid: str) -> Path:
             f"{where}: {AUTH_CASSETTE} is the run's authentication cassette; choose another name"
         )
     return path
+
+
+REPEAT_FIXTURE = "__pytest_repeat_step_number"
+"""The fixture pytest-repeat parametrizes to run a test again (ids ``1-N`` … ``N-N``)."""
+
+
+def selectable_id(item: pytest.Item) -> str:
+    """The test's node id without what other plugins add to it for one run: xdist's
+    ``@group`` (``--dist loadgroup``) and pytest-repeat's ``[i-N]``. It selects the test in a
+    plain ``pytest`` run, and names its cassette, so repeated runs share their recordings."""
+    name = item.name
+    callspec = getattr(item, "callspec", None)
+    step = callspec.params.get(REPEAT_FIXTURE) if callspec is not None else None
+    if isinstance(step, int):
+        found = re.search(rf"([\[-]){step + 1}-[0-9]+\]$", name)
+        if found is not None:
+            name = name[: found.start()] + ("]" if found.group(1) == "-" else "")
+    parent = item.parent.nodeid if item.parent is not None else ""
+    return f"{parent}::{name}" if parent else name
 
 
 def _fixture_cassette_name(
@@ -394,7 +413,7 @@ class Recorder:
             base_url=self.config.base_url,
             api_version=self.config.api_version,
             record_command=functools.partial(
-                self._record_hint, path, self.item.nodeid if self.item is not None else ""
+                self._record_hint, path, selectable_id(self.item) if self.item is not None else ""
             ),
             repeats=repeats,
             recorded_this_run=functools.partial(self._recorded_this_run, path),

@@ -4,6 +4,7 @@ is the real plugin from the test extra, loaded in the inner run by ``@pytest.mar
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -171,9 +172,100 @@ def test_xdist_however_loaded_shares_the_token_and_merges_the_counts(
     assert radix_env.auth_count == 1
     recorded.stdout.fnmatch_lines([summary(1, 0, 6)])
     assert len(interactions(cassette_dir(pytester) / "shared.yaml")) == 6
+    if dist != "load":
+        return  # how tests are spread does not change how they replay
 
     radix_env.stop()
     forget_credentials(monkeypatch, base_url=radix_env.url)
     replayed = pytester.runpytest_subprocess(*args, timeout=120)
     replayed.assert_outcomes(passed=6)
     replayed.stdout.fnmatch_lines([summary(0, 6, 0)])
+
+
+GROUPED = """
+import pytest
+
+
+@pytest.mark.xdist_group("db")
+def test_g1(radix_session):
+    assert radix_session.get("/export").status_code == 200
+
+
+@pytest.mark.xdist_group("db")
+@pytest.mark.parametrize("page", ["1", "2"])
+def test_g2(radix_session, page):
+    assert radix_session.get("/export", params={"page": page}).status_code == 200
+"""
+GROUPED_CASSETTES = ["test_g1.yaml", "test_g2[1].yaml", "test_g2[2].yaml"]
+
+
+def recorded_names(pytester: pytest.Pytester) -> list[str]:
+    """The file names of the test cassettes of ``tests/test_api.py``."""
+    return sorted(p.name for p in (cassette_dir(pytester) / "tests" / "test_api").glob("*"))
+
+
+def record_hint(result: pytest.RunResult) -> str:
+    """The node id the first "record it with" hint of a run names."""
+    (line, *_) = [line for line in result.outlines if "then run: pytest" in line]
+    return line.split("then run: pytest --radix-record-mode=once ", 1)[1].split()[0].strip("'")
+
+
+def test_xdist_groups_do_not_change_cassette_names(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On pytest 8, ``--dist loadgroup`` workers add ``@<group>`` to node ids (pytest 9's
+    node ids ignore it)."""
+    make_suite(pytester, GROUPED)
+    grouped = ["-n", "2", "--dist=loadgroup"]
+    recorded = pytester.runpytest_subprocess("--radix-record-mode=once", *grouped, timeout=120)
+    recorded.assert_outcomes(passed=3)
+    assert recorded_names(pytester) == GROUPED_CASSETTES
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    run(pytester).assert_outcomes(passed=3)  # recorded under loadgroup, replayed without
+    shutil.rmtree(cassette_dir(pytester) / "tests")
+    missing = pytester.runpytest_subprocess(*grouped, timeout=120)
+    missing.assert_outcomes(failed=3)
+    target = record_hint(missing)
+    assert "@" not in target, target
+    run(pytester, target, "--co").assert_outcomes()  # it selects a test
+    assert f"{target}" in run(pytester, target, "--co", "-q").outlines
+
+
+REPEATED = """
+import pytest
+
+
+def test_export(radix_session):
+    assert radix_session.get("/export").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["1", "2"])
+def test_page(radix_session, page):
+    assert radix_session.get("/export", params={"page": page}).status_code == 200
+"""
+REPEATED_CASSETTES = ["test_export.yaml", "test_page[1].yaml", "test_page[2].yaml"]
+
+
+@pytest.mark.neighbours("repeat")
+def test_pytest_repeat_repetitions_share_the_tests_cassette(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester, REPEATED)
+    run(pytester, "--radix-record-mode=once", "--count=2").assert_outcomes(passed=6)
+    assert recorded_names(pytester) == REPEATED_CASSETTES
+    shutil.rmtree(cassette_dir(pytester) / "tests")
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=3)  # recorded plainly
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    hunt = run(pytester, "--count=20")  # the flake hunt, offline
+    hunt.assert_outcomes(passed=60)
+    hunt.stdout.fnmatch_lines([summary(0, 60, 0)])
+    assert recorded_names(pytester) == REPEATED_CASSETTES
+
+    (cassette_dir(pytester) / "tests" / "test_api" / "test_page[2].yaml").unlink()
+    missing = run(pytester, "--count=3", "-k", "test_page")
+    missing.assert_outcomes(passed=3, failed=3)
+    assert record_hint(missing) == "tests/test_api.py::test_page[2]"
