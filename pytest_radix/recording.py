@@ -12,7 +12,7 @@ import re
 import shlex
 import threading
 import warnings
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -199,6 +199,10 @@ class Recorder:
         self.recorded_paths: set[Path] = set()  # cassettes written in this run
         self.vcr_config: Mapping[str, Any] = {}
         self.outcomes: dict[str, str] = {}  # (owner, cassette) -> what it did
+        self.narrowed = False
+        """Whether the run leaves tests out (deselected, or paths and node ids named)."""
+        self.old_interactions: dict[Path, list[tuple[Any, dict[str, Any]]]] = {}
+        """In ``all`` on a narrowed run: what shared cassettes held before this run."""
         self.live = mode in ("all", "verify")
         self.unsaved_auth: RadixCassetteError | None = None
         """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
@@ -484,9 +488,47 @@ class Recorder:
             cassette = self.item_cassettes.get(item.nodeid)
             if cassette is None:
                 path = self.directory / cassette_name(item, self.rootdir)
-                cassette = self._cassette(path, self._mode_for(path), vcr_config=vcr_config)
+                mode = self._mode_for(path)
+                if mode == "all" and item.get_closest_marker("radix_cassette") is not None:
+                    self._remember_old(path)
+                cassette = self._cassette(path, mode, vcr_config=vcr_config)
                 self.item_cassettes[item.nodeid] = cassette
             return cassette
+
+    def _remember_old(self, path: Path) -> None:
+        """Before ``all`` rewrites a cassette that tests may share, on a narrowed run, keep
+        what it holds: the tests that do not run must not lose their recordings."""
+        if not self.narrowed or path in self.old_interactions or not path.exists():
+            return
+        if not self._first_to("remembered", path):
+            return  # another xdist worker keeps it
+        from pytest_radix.cassettes import load_cassette_file
+
+        with contextlib.suppress(RadixCassetteError):  # a corrupt file holds nothing to keep
+            self.old_interactions[path] = load_cassette_file(path)[0]
+
+    def restore_unrecorded(self) -> None:
+        """After a narrowed run in ``all``: add back to each shared cassette the old
+        interactions that no test of this run recorded again."""
+        from vcr import matchers
+
+        from pytest_radix.cassettes import MATCH_ON, load_cassette_file, save_cassette_file
+
+        for path, old in self.old_interactions.items():
+            with self._locked(path):
+                if not path.exists():
+                    continue
+                current, metadata = load_cassette_file(path)
+                kept = [
+                    interaction
+                    for interaction in old
+                    if not any(
+                        matchers.requests_match(interaction[0], new[0], MATCH_ON) for new in current
+                    )
+                ]
+                if kept:
+                    save_cassette_file(path, current + kept, metadata)
+        self.old_interactions.clear()
 
     def adapter(self, live: BaseAdapter, auth: RadixAuth) -> BaseAdapter:
         """A transport for a new session, bound to :meth:`current_cassette`."""
@@ -631,11 +673,22 @@ class CassettePlugin:
                 item.fixturenames = [*names, "radix_vcr_config"]  # type: ignore[attr-defined]
         if marked and self.recorder.mode != "verify":  # verify: other clients go live
             config.pluginmanager.register(VcrPatching(self.recorder), "radix-vcr")
+        from pytest_radix.housekeeping import narrowing  # it imports run, which names us
+
+        if narrowing(config):
+            self.recorder.narrowed = True
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        """``-k``, ``-m``, ``--lf``, ``--deselect`` or another plugin left tests out."""
+        if items:
+            self.recorder.narrowed = True
 
     def pytest_sessionfinish(self) -> None:
-        """After a recording run (on the xdist controller, or without xdist), remove the temp
-        files that killed writers left in the cassette dir."""
+        """Give shared cassettes rewritten in ``all`` back what tests that did not run
+        recorded in them; after a recording run (on the xdist controller, or without xdist),
+        remove the temp files that killed writers left in the cassette dir."""
         recorder = self.recorder
+        recorder.restore_unrecorded()
         if recorder.mode != "none" and recorder.handover is None and recorder.directory.is_dir():
             remove_stale_temps(recorder.directory.rglob(".*.tmp"))
 

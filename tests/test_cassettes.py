@@ -623,6 +623,49 @@ def test_all_rewrites_a_shared_cassette_once_and_keeps_every_test_in_it(
     assert query_values(path) == ["one-new", "two-new"]
 
 
+@pytest.mark.parametrize(
+    "narrowing",
+    [
+        ("-k", "test_one"),
+        ("--deselect", "tests/test_api.py::test_two"),
+        ("tests/test_api.py::test_one",),
+    ],
+    ids=["-k", "--deselect", "node id"],
+)
+def test_all_on_a_narrowed_run_keeps_what_tests_that_did_not_run_recorded(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    narrowing: tuple[str, ...],
+) -> None:
+    make_suite(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.radix_cassette("shared")
+        def test_one(radix_session):
+            assert radix_session.get("/export", params={"who": "one"}).ok
+
+        @pytest.mark.radix_cassette("shared")
+        def test_two(radix_session):
+            assert radix_session.get("/export", params={"who": "two"}).ok
+        """,
+    )
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=2)
+    path = cassette_dir(pytester) / "shared.yaml"
+    before = len(radix_env.requests_to("/export"))
+    rerecorded = run(pytester, "--radix-record-mode=all", *narrowing)
+    rerecorded.assert_outcomes(passed=1)
+    rerecorded.stdout.fnmatch_lines([summary(1, 0, 1)])
+    assert len(radix_env.requests_to("/export")) - before == 1, "test_one recorded again"
+    assert query_values(path) == ["one", "two"]
+
+    radix_env.stop()
+    forget_credentials(monkeypatch)
+    run(pytester).assert_outcomes(passed=2)
+
+
 def test_all_never_replays_the_old_file_when_an_earlier_test_failed(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
