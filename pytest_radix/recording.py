@@ -147,7 +147,8 @@ def _fixture_cassette_name(
 ) -> Path:
     """``fixtures/<defining file>/<fixture>[<param id>][@<scope node>].yaml``."""
     try:
-        source = Path(inspect.getsourcefile(fixturedef.func) or "unknown")
+        # the user's function, not a wrapper (pytest-asyncio's, in its own file)
+        source = Path(inspect.getsourcefile(inspect.unwrap(fixturedef.func)) or "unknown")
     except TypeError:
         source = Path("unknown")
     name = fixturedef.argname

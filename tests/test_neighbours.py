@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import vcr
-from helpers import cassette_dir, escaped_forms, interactions, output, run, uris
+from helpers import cassette_dir, escaped_forms, interactions, output, query_values, run, uris
 from test_cassettes import forget_credentials, make_suite, summary
 from urllib3.connection import HTTPSConnection
 
@@ -269,3 +269,42 @@ def test_pytest_repeat_repetitions_share_the_tests_cassette(
     missing = run(pytester, "--count=3", "-k", "test_page")
     missing.assert_outcomes(passed=3, failed=3)
     assert record_hint(missing) == "tests/test_api.py::test_page[2]"
+
+
+ASYNC_CONFTEST = """
+import pytest_asyncio
+
+
+@pytest_asyncio.fixture(scope="module")
+async def data(radix_session_factory):
+    return radix_session_factory().get("/export", params={"from": "WHERE"}).json()
+"""
+ASYNC_TEST = """
+def test_data(data):
+    assert data
+"""
+
+
+@pytest.mark.neighbours("asyncio")
+def test_an_async_fixtures_cassette_is_named_after_the_file_defining_it(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester, ASYNC_TEST, name="tests/a/test_a")
+    pytester.makepyfile(
+        **{
+            "tests/a/conftest": ASYNC_CONFTEST.replace("WHERE", "a"),
+            "tests/b/conftest": ASYNC_CONFTEST.replace("WHERE", "b"),
+            "tests/b/test_b": ASYNC_TEST,
+        }
+    )
+    loop_scope = ("-o", "asyncio_default_fixture_loop_scope=module")
+    run(pytester, "--radix-record-mode=once", *loop_scope).assert_outcomes(passed=2)
+    fixtures = cassette_dir(pytester) / "fixtures"
+    found = sorted(str(p.relative_to(fixtures)) for p in fixtures.rglob("*.yaml"))
+    defined_in = [name.split("@")[0] for name in found]
+    assert defined_in == ["tests/a/conftest/data", "tests/b/conftest/data"]
+    assert query_values(fixtures / found[0]) == ["a"]
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    run(pytester, *loop_scope).assert_outcomes(passed=2)
