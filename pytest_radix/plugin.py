@@ -18,7 +18,13 @@ from pytest_radix.errors import RadixConfigError
 from pytest_radix.masking import install_log_masking, mask, mask_object, masked_value
 from pytest_radix.names import AUTH_CASSETTE, FAILED
 from pytest_radix.run import RUN, SKIP_PREFIX, RadixRun
-from pytest_radix.workers import COUNTS_KEY, USAGE_KEY, ControllerHooks, handover_dir
+from pytest_radix.workers import (
+    COUNTS_KEY,
+    USAGE_KEY,
+    ControllerHooks,
+    WorkerCounts,
+    handover_dir,
+)
 
 RADIX_FIXTURES: frozenset[str] = frozenset(
     {
@@ -184,6 +190,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN] = run
     config.pluginmanager.register(RadixReporter(run), "radix-reporter")
     run.handover = handover = handover_dir(config)
+    if handover is not None:
+        config.pluginmanager.register(WorkerCounts(run, handover), "radix-worker-counts")
     if handover is None and _distributes(config):
         controller = ControllerHooks(run)
         run.cleanups.append(controller.remove)

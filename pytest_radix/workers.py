@@ -7,11 +7,14 @@ controller adds them up for the end summary and removes the directory at the end
 the run is ended by SIGTERM, which ends it like Ctrl-C. A controller killed outright (SIGKILL)
 cannot: the directory's name carries its process id, and the next controller removes the
 directories of processes that no longer exist.
+A worker also keeps its counts in a file there after each test, for the controller to count a
+worker that was killed (pytest-timeout's ``thread`` method ends the process without a word).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -26,7 +29,14 @@ import pytest
 from pytest_radix.files import process_alive
 from pytest_radix.run import RadixRun
 
-__all__ = ["COUNTS_KEY", "HANDOVER_KEY", "USAGE_KEY", "ControllerHooks", "handover_dir"]
+__all__ = [
+    "COUNTS_KEY",
+    "HANDOVER_KEY",
+    "USAGE_KEY",
+    "ControllerHooks",
+    "WorkerCounts",
+    "handover_dir",
+]
 
 HANDOVER_KEY = "radix_handover"
 """The ``workerinput`` key holding the hand-over directory."""
@@ -67,6 +77,13 @@ class ControllerHooks:
         for name, value in (output.get(COUNTS_KEY) or {}).items():
             self.run.worker_counts[name] = self.run.worker_counts.get(name, 0) + int(value)
         self.run.usage.merge(output.get(USAGE_KEY) or {})
+
+    def pytest_sessionfinish(self) -> None:
+        """Add the counts of workers that died before reporting them (their files remain)."""
+        for path in self.directory.glob(_COUNTS_FILES):
+            with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+                for name, value in json.loads(path.read_text(encoding="utf-8")).items():
+                    self.run.worker_counts[name] = self.run.worker_counts.get(name, 0) + int(value)
 
     def remove(self) -> None:
         """Remove the hand-over directory and everything in it."""
@@ -109,3 +126,28 @@ def _sigterm_interrupts() -> Callable[[], None]:
             signal.signal(signal.SIGTERM, previous)
 
     return restore
+
+
+_COUNTS_FILES = "counts-*.json"
+
+
+class WorkerCounts:
+    """Registered on an xdist worker: its counts, in the hand-over directory after each test
+    (when they changed), until ``workeroutput`` carries them at the end."""
+
+    def __init__(self, run: RadixRun, directory: Path) -> None:
+        self.run = run
+        self.path = directory / _COUNTS_FILES.replace("*", str(os.getpid()))
+        self.written: dict[str, int] = {}
+
+    def pytest_runtest_logfinish(self) -> None:
+        """Keep the counts up to date in the file."""
+        counts = self.run.local_counts()
+        if counts != self.written:
+            self.path.write_text(json.dumps(counts), encoding="utf-8")
+            self.written = counts
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        """The worker ends normally: ``workeroutput`` has the counts, the file goes."""
+        self.path.unlink(missing_ok=True)

@@ -308,3 +308,43 @@ def test_an_async_fixtures_cassette_is_named_after_the_file_defining_it(
     radix_env.stop()
     forget_credentials(monkeypatch, base_url=radix_env.url)
     run(pytester, *loop_scope).assert_outcomes(passed=2)
+
+
+TIMED_OUT = """
+import time
+
+
+def test_a(radix_session):
+    assert radix_session.get("/export", params={"n": "a"}).ok
+
+
+def test_b(radix_session):
+    assert radix_session.get("/export", params={"n": "b"}).ok
+
+
+def test_hangs(radix_session):
+    time.sleep(30)
+
+
+def test_c(radix_session):
+    assert radix_session.get("/export", params={"n": "c"}).ok
+"""
+
+
+@pytest.mark.neighbours("timeout")
+def test_a_worker_killed_by_pytest_timeout_still_counts(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester, TIMED_OUT)
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "1",
+        "--timeout=2",
+        "--timeout-method=thread",
+        "--radix-record-mode=once",
+        timeout=120,
+    )
+    assert outcomes(result) == {"passed": 3, "failed": 1}
+    assert "crashed while running" in output(result)
+    assert radix_env.auth_count == 1
+    result.stdout.fnmatch_lines([summary(1, 0, 3)])
