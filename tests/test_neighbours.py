@@ -5,6 +5,8 @@ is the real plugin from the test extra, loaded in the inner run by ``@pytest.mar
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -348,3 +350,50 @@ def test_a_worker_killed_by_pytest_timeout_still_counts(
     assert "crashed while running" in output(result)
     assert radix_env.auth_count == 1
     result.stdout.fnmatch_lines([summary(1, 0, 3)])
+
+
+PLACEHOLDER_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {"filter_headers": [("authorization", "DUMMY")]}
+"""
+WITH_OWN_TOKEN = """
+import os
+
+import pytest
+import requests
+
+
+@pytest.mark.vcr
+def test_both(radix_session):
+    assert radix_session.get("/export").status_code == 200
+    headers = {"Authorization": "Bearer the-users-own-token-123"}
+    requests.get(os.environ["RADIX_BASE_URL"] + "/status", headers=headers)
+"""
+
+
+@pytest.mark.neighbours("recording")
+def test_beside_pytest_recording_the_default_dirs_differ_and_audit_passes(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester, WITH_OWN_TOKEN)
+    pytester.makeconftest(PLACEHOLDER_CONFTEST)
+    run(pytester, "--radix-record-mode=once", "--record-mode=once").assert_outcomes(passed=1)
+    theirs = cassette_dir(pytester) / "test_api" / "test_both.yaml"
+    ours = cassette_dir(pytester) / "tests" / "test_api" / "test_both.yaml"
+    assert uris(theirs) == [radix_env.url + "/status"]
+    assert uris(ours) == [radix_env.url + "/export"]
+    assert "DUMMY" in theirs.read_text(encoding="utf-8")
+    audit = subprocess.run(
+        [sys.executable, "-m", "pytest_radix", "audit"],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "3 file(s) clean" in audit.stdout
