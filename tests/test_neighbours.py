@@ -350,6 +350,7 @@ def test_a_worker_killed_by_pytest_timeout_still_counts(
     assert "crashed while running" in output(result)
     assert radix_env.auth_count == 1
     result.stdout.fnmatch_lines([summary(1, 0, 3)])
+    assert recorded_names(pytester) == ["test_a.yaml", "test_b.yaml", "test_c.yaml"]
 
 
 PLACEHOLDER_CONFTEST = """
@@ -397,3 +398,21 @@ def test_beside_pytest_recording_the_default_dirs_differ_and_audit_passes(
     )
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "3 file(s) clean" in audit.stdout
+
+
+@pytest.mark.neighbours("randomly")
+def test_pytest_randomly_any_order_records_and_replays(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester, REPEATED)
+    recorded = run(pytester, "--radix-record-mode=once", "--randomly-seed=1")
+    recorded.assert_outcomes(passed=3)
+    assert "Using --randomly-seed=1" in output(recorded)
+    assert recorded_names(pytester) == REPEATED_CASSETTES
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    for seed in ("2", "3"):
+        replayed = run(pytester, f"--randomly-seed={seed}")
+        replayed.assert_outcomes(passed=3)
+        replayed.stdout.fnmatch_lines([summary(0, 3, 0)])
