@@ -27,7 +27,12 @@ from pathlib import Path
 
 from pytest_radix.testing import FakeRadixServer
 
-COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest"]
+COMMON = [
+    "-q",
+    *("-p", "no:cacheprovider", "-p", "no:hypothesispytest"),
+    *("-p", "no:randomly", "-p", "no:asyncio", "-p", "no:repeat"),
+    *("-p", "no:rerunfailures", "-p", "no:timeout"),
+]
 """For every contender: no cache, and none of the plugins a dev install may add that are not
 contenders (they would add the same constant to every run and flatter the ratios)."""
 

@@ -395,3 +395,11 @@ class RadixReporter:
         if run.skipped_for_credentials:
             parts.append(f"{run.skipped_for_credentials} skipped without credentials")
         terminalreporter.write_line("radix: " + ", ".join(parts))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """pytest-recording's cassettes are scrubbed of the API key and live tokens too."""
+    from pytest_radix.neighbours import ScrubbingPersister
+
+    vcr.register_persister(ScrubbingPersister(vcr.persister))

@@ -115,6 +115,37 @@ def test_pytest_recordings_cassette_never_gets_the_radix_traffic(
     replayed.stdout.fnmatch_lines([summary(0, 1, 0)])
 
 
+SELF_LEAKING = """
+import os
+
+import pytest
+import requests
+
+
+@pytest.mark.vcr
+def test_sends_secrets_itself(radix_token, radix_credentials):
+    requests.post(
+        os.environ["RADIX_BASE_URL"] + "/status",
+        headers={"X-Token": "Bearer " + radix_token},
+        json={"key": radix_credentials.client_secret, "token": radix_token},
+    )
+"""
+"""A test that puts the API key and the live token into its own requests, which
+pytest-recording records (pytest-radix cannot keep them off the wire, only out of files)."""
+
+
+@pytest.mark.neighbours("recording")
+def test_pytest_recordings_cassette_is_scrubbed_of_what_the_test_sent_itself(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester, SELF_LEAKING, name="test_api")
+    run(pytester, "--radix-record-mode=once", "--record-mode=once").assert_outcomes(passed=1)
+    theirs = pytester.path / "cassettes" / "test_api" / "test_sends_secrets_itself.yaml"
+    assert uris(theirs) == [radix_env.url + "/status"]
+    assert radix_env.issued_tokens
+    assert leaked(pytester.path, radix_env) == []
+
+
 def test_radix_traffic_bypasses_vcrpys_patching_in_any_http_mocking_library(
     fake_radix: FakeRadixServer, tmp_path: Path
 ) -> None:
