@@ -447,3 +447,20 @@ def test_pytest_randomly_any_order_records_and_replays(
         replayed = run(pytester, f"--randomly-seed={seed}")
         replayed.assert_outcomes(passed=3)
         replayed.stdout.fnmatch_lines([summary(0, 3, 0)])
+
+
+def test_all_on_a_narrowed_xdist_run_keeps_what_tests_that_did_not_run_recorded(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_suite(pytester, SHARED)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=6)
+    narrowed = pytester.runpytest_subprocess(
+        "-n", "2", "--radix-record-mode=all", "-k", "not test_shared[5]", timeout=120
+    )
+    narrowed.assert_outcomes(passed=5)
+    path = cassette_dir(pytester) / "shared.yaml"
+    assert query_values(path) == [str(n) for n in range(6)]
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    run(pytester).assert_outcomes(passed=6)
