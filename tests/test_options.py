@@ -721,7 +721,7 @@ def test_client_secret_refusal_message(pytester: pytest.Pytester) -> None:
 def test_header_shows_each_value_and_source(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    secret = "hdr-secret-5b7d9f1e3a"
+    secret = "hdr-s3cr3t-5b7d9f1e3a"
     monkeypatch.setenv("RADIX_API_VERSION", "2.1.0")
     monkeypatch.setenv("RADIX_CLIENT_SECRET", secret)
     monkeypatch.setenv("RADIX_TIMEOUT", "12.5")
