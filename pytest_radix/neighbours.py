@@ -7,7 +7,7 @@ from typing import Any
 
 from vcr.request import Request
 
-from pytest_radix.scrubbing import scrub_bytes, scrub_text
+from pytest_radix.scrubbing import scrub_body, scrub_text
 
 __all__ = ["ScrubbingPersister"]
 
@@ -33,7 +33,7 @@ def _scrubbed(node: Any) -> Any:
     if isinstance(node, str):
         return scrub_text(node)
     if isinstance(node, bytes):
-        return scrub_bytes(node)
+        return scrub_body(node, None)
     if isinstance(node, dict):
         return {key: _scrubbed(value) for key, value in node.items()}
     if isinstance(node, (list, tuple)):
