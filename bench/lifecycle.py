@@ -11,12 +11,16 @@ project's fake Radix server on 127.0.0.1:
 * replay with this checkout against replay with the ``--baseline`` git revision's package (put
   first on ``PYTHONPATH``), i.e. before the end-of-run usage bookkeeping (target: within noise,
   the spread of the runs).
+
+Each row also gives the ratio of the medians of CPU time (user + system of the pytest process),
+which a shared machine's load disturbs less than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +43,14 @@ def baseline_package(revision: str, directory: Path) -> Path:
     directory.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
     return directory
+
+
+def timed(suite: Path, args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one pytest run (which must pass)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = run_pytest(suite, args, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def spread(times: list[float]) -> float:
@@ -84,33 +96,39 @@ def main(argv: list[str] | None = None) -> int:
         "replay, this checkout (after)": (NO_RECORDING, offline_env),
     }
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     print("warm-up ...", file=sys.stderr)
     for args, env in contenders.values():
         run_pytest(suite, args, env)
     for number in range(options.runs):
         print(f"round {number + 1}/{options.runs} ...", file=sys.stderr)
         for name, (args, env) in contenders.items():
-            times[name].append(run_pytest(suite, args, env))
+            wall, used = timed(suite, args, env)
+            times[name].append(wall)
+            cpu[name].append(used)
     server.stop()
 
     median = {name: statistics.median(values) for name, values in times.items()}
+    cpu_median = {name: statistics.median(values) for name, values in cpu.items()}
     names = list(contenders)
     lines = [
         f"{options.tests} tests over {options.modules} modules, {options.runs} interleaved runs "
         f"after a warm-up, server latency {options.latency:g} ms; {os.cpu_count()} CPUs",
         "",
-        "| contender | median s | min s | max s | spread |",
-        "|---|---:|---:|---:|---:|",
+        "| contender | median s | min s | max s | spread | median CPU s |",
+        "|---|---:|---:|---:|---:|---:|",
         *(
             f"| {name} | {median[name]:.2f} | {min(times[name]):.2f} | {max(times[name]):.2f} "
-            f"| {spread(times[name]):.0%} |"
+            f"| {spread(times[name]):.0%} | {cpu_median[name]:.2f} |"
             for name in names
         ),
         "",
-        "| check | value | target |",
-        "|---|---:|---|",
-        f"| verify ÷ live | {median[names[1]] / median[names[0]]:.2f} | ≤ 1.10 |",
+        "| check | wall | CPU | target |",
+        "|---|---:|---:|---|",
+        f"| verify ÷ live | {median[names[1]] / median[names[0]]:.2f} "
+        f"| {cpu_median[names[1]] / cpu_median[names[0]]:.2f} | ≤ 1.10 |",
         f"| replay after ÷ before | {median[names[3]] / median[names[2]]:.3f} "
+        f"| {cpu_median[names[3]] / cpu_median[names[2]]:.3f} "
         f"| within noise (spread {spread(times[names[2]]):.0%} / "
         f"{spread(times[names[3]]):.0%}) |",
     ]

@@ -4,7 +4,8 @@ An alias points to a node composed already, so composing a file costs time and m
 its size; but walking the composed document as a tree — as a loader's constructor, the cassette
 reader, the scrubber and ``audit`` do — visits an alias's target once per alias, and a few nested
 aliases make that exponential (a 2.5 KB file expands to billions of nodes). The expanded size is
-counted here, once per node, before anything walks the document.
+counted here, once per node, before anything walks the document; a text without ``&`` has no
+anchor, hence no alias, and is not counted.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def compose(text: str) -> yaml.Node | None:
         node = loader.get_single_node()
     finally:
         loader.dispose()
-    if node is not None:
+    if node is not None and "&" in text:  # no "&": no anchor, no alias, a tree
         limit = max(MIN_NODES, NODES_PER_CHARACTER * len(text))
         size = expanded_size(node, limit)
         if size > limit:

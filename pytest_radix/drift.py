@@ -170,6 +170,8 @@ def compare_structure(request: str, recorded: Any, live: Any) -> list[Change]:
     """The structure changes from the ``recorded`` JSON document to the ``live`` one; a change
     of a path explains those under it, which are not listed again."""
     old, new = structure(recorded), structure(live)
+    if old == new:
+        return []
     changes: list[Change] = []
     explained: set[Path] = set()
     for path in sorted(old.keys() | new.keys(), key=lambda p: (len(p), p)):
