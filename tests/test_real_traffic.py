@@ -31,7 +31,7 @@ from pytest_radix.audit import audit_file
 from pytest_radix.cassettes import scrub_request
 from pytest_radix.masking import register_secret
 from pytest_radix.scrubbing import PLACEHOLDER, find_leak
-from pytest_radix.testing import DEFAULT_CLIENT_ID, ECHO_FORMS, FakeRadixServer
+from pytest_radix.testing import DEFAULT_CLIENT_ID, ECHO_FORMS, FakeRadixServer, FakeResponse
 
 CLIENTS = ("requests", "urllib", "httpx")
 CASES = {  # name: (form, charset, encoding)
@@ -263,3 +263,68 @@ def test_a_form_encoded_request_body_is_scrubbed(encoding: str) -> None:
     scrubbed = scrub_request(Request("POST", "https://api.radix.com/token", form, headers))
     assert scrubbed.body == f"client_id={DEFAULT_CLIENT_ID}&client_secret={PLACEHOLDER}".encode()
     assert "Content-Encoding" not in scrubbed.headers
+
+
+STREAM_SUITE = """
+import os
+import urllib.request
+
+import pytest
+import requests
+
+URL = os.environ["RADIX_BASE_URL"] + "/events"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.radix_vcr
+def test_requests_lines(radix_token):
+    with requests.get(URL, headers=bearer(radix_token), stream=True, timeout=5) as response:
+        lines = response.iter_lines()
+        assert [next(lines), next(lines), next(lines)] == [b"event: 1", b"", b"event: 2"]
+
+
+@pytest.mark.radix_vcr
+def test_requests_raw(radix_token):
+    with requests.get(URL, headers=bearer(radix_token), stream=True, timeout=5) as response:
+        assert response.raw.read(10) == b"event: 1\\n\\n"
+
+
+@pytest.mark.radix_vcr
+def test_urllib(radix_token):
+    request = urllib.request.Request(URL, headers=bearer(radix_token))
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.readline() == b"event: 1\\n"
+"""
+
+
+def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorded(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server sends five events and then never ends the body: requests and urllib under
+    ``radix_vcr`` can only read the first ones when nothing waits for the end of the body."""
+    pytester.makepyfile(test_api=STREAM_SUITE)
+    events = [b"event: %d\n\n" % n for n in range(1, 6)]
+    for _ in range(3):
+        radix_env.queue("/events", FakeResponse(200, chunks=events, chunk_delay=0.05, hang=True))
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=3)
+
+    directory = cassette_dir(pytester) / "test_api"
+    bodies = {}
+    for name in ("test_requests_lines", "test_requests_raw", "test_urllib"):
+        (interaction,) = interactions(directory / f"{name}.yaml")
+        bodies[name] = interaction["response"]["body"]["string"]
+        assert "event: 5" not in bodies[name], f"{name}: more than the test read"
+    assert bodies["test_requests_lines"].startswith("event: 1\n\nevent: 2\n\n")
+    assert bodies["test_requests_raw"] == "event: 1\n\n"
+    assert bodies["test_urllib"].startswith("event: 1\n")
+    (token,) = radix_env.issued_tokens
+    assert secrets_found(directory, [radix_env.client_secret, token.rsplit(".", 1)[1]]) == []
+
+    radix_env.stop()
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=3)
+    assert len(radix_env.requests_to("/events")) == 3, "replay reached the network"

@@ -1,0 +1,181 @@
+"""Live responses under ``@pytest.mark.radix_vcr`` reach the test as the server sends them.
+
+vcrpy's ``VCRConnection.getresponse`` reads a live body to its end before the client sees a
+byte of it, which holds back a slow stream and never returns from an endless one. While a
+``radix_vcr`` test records, :func:`streaming` has it hand the client the real response instead
+(``http.client``'s, or urllib3's around it), so ``.raw``, ``iter_content``, ``iter_lines`` and
+``readline`` behave as without recording. The body bytes are kept as the client reads them and
+recorded, in the request's place, when the body ends or the response is closed (or when the
+cassette is saved, for a response never closed): what the test read is what is recorded.
+
+This applies to every ``http.client``-based client (requests, urllib3, urllib). Replay, and the
+requests vcrpy does not record, are left to vcrpy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from http.client import HTTPResponse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vcr.request import Request
+
+    from pytest_radix.cassettes import RadixCassette
+
+__all__ = ["streaming"]
+
+_URLLIB3_OPTIONS = ("preload_content", "decode_content", "enforce_content_length")
+"""What urllib3's pool passes to ``request`` about the response (vcrpy's stub drops it)."""
+
+_OPTIONS = "_radix_response_options"
+
+
+@contextlib.contextmanager
+def streaming(cassette: RadixCassette) -> Iterator[None]:
+    """While in the block, vcrpy's connections (patched into ``cassette``) record live
+    responses as the client reads them."""
+    from unittest import mock
+
+    from vcr.stubs import VCRConnection
+
+    vcr_cassette = cassette.vcr_cassette()
+    send, receive = VCRConnection.request, VCRConnection.getresponse
+
+    def request(self: Any, *args: Any, **kwargs: Any) -> None:
+        send(self, *args, **kwargs)
+        self.__dict__[_OPTIONS] = {k: kwargs[k] for k in _URLLIB3_OPTIONS if k in kwargs}
+
+    def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        options = self.__dict__.pop(_OPTIONS, {})
+        request = self._vcr_request
+        if (
+            self.cassette is not vcr_cassette
+            or vcr_cassette.write_protected
+            or vcr_cassette.can_play_response_for(request)
+            or vcr_cassette.filter_request(request) is None
+        ):
+            return receive(self, *args, **kwargs)
+        return _live(self, request, options, cassette)
+
+    with (
+        mock.patch.object(VCRConnection, "request", request),
+        mock.patch.object(VCRConnection, "getresponse", getresponse),
+    ):
+        yield
+
+
+def _live(
+    connection: Any, request: Request, options: dict[str, Any], cassette: RadixCassette
+) -> Any:
+    """Send ``request`` as vcrpy's ``getresponse`` does when it records (vcrpy 7–9), and return
+    the live response unread, teed into ``cassette``."""
+    import urllib3
+    from vcr.patch import force_reset
+
+    real = connection.real_connection
+    with force_reset():  # vcrpy's own classes out of the way, the real ones back
+        urllib3_connection = isinstance(real, urllib3.connection.HTTPConnection)
+        deferred = connection.__dict__.get("_deferred_connect")
+        if deferred:
+            connection._deferred_connect = None
+            real.connect(*deferred[0], **deferred[1])
+        real.request(
+            method=request.method,
+            url=connection._url(request.uri),
+            body=request.body_bytes,
+            headers=request.headers,
+            **({**options, "preload_content": False} if urllib3_connection else {}),
+        )
+    response = real.getresponse()
+    plain = response if isinstance(response, HTTPResponse) else response._original_response
+    _WireTee.install(plain, cassette, request)
+    if urllib3_connection and options.get("preload_content", True):
+        response.data  # noqa: B018 - urllib3 preloads when asked to: read it through the tee
+    return response
+
+
+class _WireTee:
+    """The body bytes an ``http.client`` response reads from its socket file, kept as read
+    (chunk framing included; :func:`unchunked` takes it off)."""
+
+    def __init__(self, fp: Any) -> None:
+        self._fp = fp
+        self.parts: list[bytes] = []
+        self.done: Callable[[], None] = lambda: None
+
+    @classmethod
+    def install(cls, response: Any, cassette: RadixCassette, request: Request) -> None:
+        """Tee ``response``'s body (an ``http.client`` response's) and hold its place in
+        ``cassette`` until it is read."""
+        from vcr.stubs import serialize_headers
+
+        tee = cls(response.fp)
+        headers = serialize_headers(response)  # now: urllib replaces ``msg`` with the reason
+
+        def recorded() -> dict[str, Any]:
+            body = b"".join(tee.parts)
+            return {
+                "status": {"code": response.status, "message": response.reason},
+                "headers": headers,
+                "body": {"string": unchunked(body) if response.chunked else body},
+            }
+
+        tee.done = cassette.hold(request, recorded)
+        if response.fp is None:  # nothing left to read
+            tee.done()
+        else:
+            response.fp = tee
+
+    def _keep(self, data: bytes) -> bytes:
+        if data:
+            self.parts.append(bytes(data))
+        return data
+
+    def read(self, *args: Any) -> bytes:
+        """Read, keeping what was read."""
+        return self._keep(self._fp.read(*args))
+
+    def read1(self, *args: Any) -> bytes:
+        """Read at most one buffer, keeping what was read."""
+        return self._keep(self._fp.read1(*args))
+
+    def readline(self, *args: Any) -> bytes:
+        """Read a line, keeping it."""
+        return self._keep(self._fp.readline(*args))
+
+    def readinto(self, buffer: Any) -> int | None:
+        """Read into ``buffer``, keeping what was read."""
+        count: int | None = self._fp.readinto(buffer)
+        if count:
+            self._keep(memoryview(buffer)[:count].tobytes())
+        return count
+
+    def close(self) -> None:
+        """The response is done (its body ended, or it was closed): record what was read."""
+        try:
+            self._fp.close()
+        finally:
+            self.done()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+
+def unchunked(wire: bytes) -> bytes:
+    """The data of a ``Transfer-Encoding: chunked`` body, as far as ``wire`` holds it."""
+    data: list[bytes] = []
+    at = 0
+    while (end := wire.find(b"\n", at)) >= 0:
+        size_field = wire[at:end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_field, 16)
+        except ValueError:
+            break
+        if size == 0:
+            break
+        start = end + 1
+        data.append(wire[start : start + size])
+        at = start + size + 2  # the CRLF after the chunk
+    return b"".join(data)
