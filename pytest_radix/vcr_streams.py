@@ -1,21 +1,23 @@
 """Live responses under ``@pytest.mark.radix_vcr`` reach the test as the server sends them.
 
-vcrpy's ``VCRConnection.getresponse`` reads a live body to its end before the client sees a
-byte of it, which holds back a slow stream and never returns from an endless one. While a
-``radix_vcr`` test records, :func:`streaming` has it hand the client the real response instead
-(``http.client``'s, or urllib3's around it), so ``.raw``, ``iter_content``, ``iter_lines`` and
-``readline`` behave as without recording. The body bytes are kept as the client reads them and
-recorded, in the request's place, when the body ends or the response is closed (or when the
-cassette is saved, for a response never closed): what the test read is what is recorded.
+vcrpy's stubs (``VCRConnection.getresponse``, and the httpx transport's ``handle_request``) read
+a live body to its end before the client sees a byte of it, which holds back a slow stream and
+never returns from an endless one. While a ``radix_vcr`` test records, :func:`streaming` has
+them hand the client the real response instead (``http.client``'s, urllib3's around it, or
+httpx's), so ``.raw``, ``iter_content``, ``iter_lines``, ``readline`` and httpx's ``iter_*``
+behave as without recording. The body bytes are kept as the client reads them and recorded, in
+the request's place, when the body ends or the response is closed (or when the cassette is
+saved, for a response never closed): what the test read is what is recorded.
 
-This applies to every ``http.client``-based client (requests, urllib3, urllib). Replay, and the
-requests vcrpy does not record, are left to vcrpy.
+The live branch of those stubs is done here again (vcrpy 7-9 have no hook for it), with the
+same calls; replay, and the requests vcrpy does not record, are left to vcrpy.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator
 from http.client import HTTPResponse
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +40,7 @@ def streaming(cassette: RadixCassette) -> Iterator[None]:
     responses as the client reads them."""
     from unittest import mock
 
-    from vcr.stubs import VCRConnection
+    from vcr.stubs import VCRConnection, httpx_stubs
 
     vcr_cassette = cassette.vcr_cassette()
     send, receive = VCRConnection.request, VCRConnection.getresponse
@@ -49,27 +51,50 @@ def streaming(cassette: RadixCassette) -> Iterator[None]:
 
     def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
         options = self.__dict__.pop(_OPTIONS, {})
-        request = self._vcr_request
-        if (
-            self.cassette is not vcr_cassette
-            or vcr_cassette.write_protected
-            or vcr_cassette.can_play_response_for(request)
-            or vcr_cassette.filter_request(request) is None
-        ):
+        if self.cassette is not vcr_cassette or not _goes_live(vcr_cassette, self._vcr_request):
             return receive(self, *args, **kwargs)
-        return _live(self, request, options, cassette)
+        return _live(self, self._vcr_request, options, cassette)
 
+    def handle(vcr: Any, real: Any, transport: Any, request: Any, httpx: Any) -> Any:
+        body = b"".join(request.stream)
+        request.stream = httpx.ByteStream(body)
+        recorded = httpx_stubs._make_vcr_request(request, body)
+        if vcr is not vcr_cassette or not _goes_live(vcr, recorded):
+            return handle_sync(vcr, real, transport, request, httpx)
+        return _teed_httpx(real(transport, request), recorded, cassette, httpx)
+
+    async def handle_async(vcr: Any, real: Any, transport: Any, request: Any, httpx: Any) -> Any:
+        body = b"".join([part async for part in request.stream])
+        request.stream = httpx.ByteStream(body)
+        recorded = httpx_stubs._make_vcr_request(request, body)
+        if vcr is not vcr_cassette or not _goes_live(vcr, recorded):
+            return await handle_async_original(vcr, real, transport, request, httpx)
+        return _teed_httpx(await real(transport, request), recorded, cassette, httpx)
+
+    handle_sync = httpx_stubs._vcr_handle_request
+    handle_async_original = httpx_stubs._vcr_handle_async_request
     with (
         mock.patch.object(VCRConnection, "request", request),
         mock.patch.object(VCRConnection, "getresponse", getresponse),
+        mock.patch.object(httpx_stubs, "_vcr_handle_request", handle),
+        mock.patch.object(httpx_stubs, "_vcr_handle_async_request", handle_async),
     ):
         yield
+
+
+def _goes_live(vcr_cassette: Any, request: Request) -> bool:
+    """Whether vcrpy would send ``request`` to the network and record it."""
+    return not (
+        vcr_cassette.write_protected
+        or vcr_cassette.can_play_response_for(request)
+        or vcr_cassette.filter_request(request) is None
+    )
 
 
 def _live(
     connection: Any, request: Request, options: dict[str, Any], cassette: RadixCassette
 ) -> Any:
-    """Send ``request`` as vcrpy's ``getresponse`` does when it records (vcrpy 7–9), and return
+    """Send ``request`` as vcrpy's ``getresponse`` does when it records, and return
     the live response unread, teed into ``cassette``."""
     import urllib3
     from vcr.patch import force_reset
@@ -179,3 +204,50 @@ def unchunked(wire: bytes) -> bytes:
         data.append(wire[start : start + size])
         at = start + size + 2  # the CRLF after the chunk
     return b"".join(data)
+
+
+def _teed_httpx(response: Any, request: Request, cassette: RadixCassette, httpx: Any) -> Any:
+    """``response`` (httpx's, unread) with its body teed into ``cassette``."""
+    from vcr.stubs import httpx_stubs
+
+    tee = _httpx_tee(httpx)(response.stream)
+    response.stream = tee
+    tee.done = cassette.hold(
+        request, lambda: httpx_stubs._serialize_response(response, b"".join(tee.parts))
+    )
+    return response
+
+
+@functools.cache
+def _httpx_tee(httpx: Any) -> Any:
+    """A byte stream class of ``httpx`` (or a fork) that keeps what is read of another."""
+
+    class Tee(httpx.SyncByteStream, httpx.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+            self.parts: list[bytes] = []
+            self.done: Callable[[], None] = lambda: None
+
+        def __iter__(self) -> Iterator[bytes]:
+            for part in self._stream:
+                self.parts.append(part)
+                yield part
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for part in self._stream:
+                self.parts.append(part)
+                yield part
+
+        def close(self) -> None:
+            try:
+                self._stream.close()
+            finally:
+                self.done()
+
+        async def aclose(self) -> None:
+            try:
+                await self._stream.aclose()
+            finally:
+                self.done()
+
+    return Tee

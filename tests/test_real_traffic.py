@@ -266,9 +266,11 @@ def test_a_form_encoded_request_body_is_scrubbed(encoding: str) -> None:
 
 
 STREAM_SUITE = """
+import asyncio
 import os
 import urllib.request
 
+import httpx
 import pytest
 import requests
 
@@ -297,34 +299,63 @@ def test_urllib(radix_token):
     request = urllib.request.Request(URL, headers=bearer(radix_token))
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.readline() == b"event: 1\\n"
+
+
+@pytest.mark.radix_vcr
+def test_httpx(radix_token):
+    with httpx.stream("GET", URL, headers=bearer(radix_token), timeout=5) as response:
+        assert next(response.iter_lines()) == "event: 1"
+
+
+@pytest.mark.radix_vcr
+def test_httpx_async(radix_token):
+    async def first_line():
+        async with httpx.AsyncClient(timeout=5) as client:
+            async with client.stream("GET", URL, headers=bearer(radix_token)) as response:
+                async for line in response.aiter_lines():
+                    return line
+
+    assert asyncio.run(first_line()) == "event: 1"
 """
+
+
+STREAMING_TESTS = (
+    "test_requests_lines",
+    "test_requests_raw",
+    "test_urllib",
+    "test_httpx",
+    "test_httpx_async",
+)
 
 
 def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorded(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The server sends five events and then never ends the body: requests and urllib under
-    ``radix_vcr`` can only read the first ones when nothing waits for the end of the body."""
+    """The server sends five events and then never ends the body: requests, urllib and httpx
+    under ``radix_vcr`` can only read the first ones when nothing waits for the end of the
+    body."""
     pytester.makepyfile(test_api=STREAM_SUITE)
     events = [b"event: %d\n\n" % n for n in range(1, 6)]
-    for _ in range(3):
+    for _ in range(len(STREAMING_TESTS)):
         radix_env.queue("/events", FakeResponse(200, chunks=events, chunk_delay=0.05, hang=True))
-    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=3)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=len(STREAMING_TESTS))
 
     directory = cassette_dir(pytester) / "test_api"
     bodies = {}
-    for name in ("test_requests_lines", "test_requests_raw", "test_urllib"):
+    for name in STREAMING_TESTS:
         (interaction,) = interactions(directory / f"{name}.yaml")
         bodies[name] = interaction["response"]["body"]["string"]
         assert "event: 5" not in bodies[name], f"{name}: more than the test read"
     assert bodies["test_requests_lines"].startswith("event: 1\n\nevent: 2\n\n")
     assert bodies["test_requests_raw"] == "event: 1\n\n"
     assert bodies["test_urllib"].startswith("event: 1\n")
+    assert bodies["test_httpx"].startswith("event: 1\n")
+    assert bodies["test_httpx_async"].startswith("event: 1\n")
     (token,) = radix_env.issued_tokens
     assert secrets_found(directory, [radix_env.client_secret, token.rsplit(".", 1)[1]]) == []
 
     radix_env.stop()
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         monkeypatch.delenv(name)
-    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=3)
-    assert len(radix_env.requests_to("/events")) == 3, "replay reached the network"
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=len(STREAMING_TESTS))
+    assert len(radix_env.requests_to("/events")) == len(STREAMING_TESTS), "replay went live"
