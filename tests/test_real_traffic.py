@@ -132,6 +132,7 @@ def _texts(data: bytes) -> Iterator[str]:
     for decompress in (
         lambda d: d,
         gzip.decompress,
+        lambda d: zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(d),  # a stream cut short
         zlib.decompress,
         lambda d: zlib.decompress(d, -15),
         brotli.decompress,
@@ -359,3 +360,46 @@ def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorde
         monkeypatch.delenv(name)
     run(pytester, "--radix-record-mode=none").assert_outcomes(passed=len(STREAMING_TESTS))
     assert len(radix_env.requests_to("/events")) == len(STREAMING_TESTS), "replay went live"
+
+
+GZIP_STREAM_SUITE = """
+import os
+
+import pytest
+import requests
+
+
+@pytest.mark.radix_vcr
+def test_first_event(radix_token):
+    url = os.environ["RADIX_BASE_URL"] + "/events"
+    headers = {"Authorization": f"Bearer {radix_token}"}
+    with requests.get(url, headers=headers, stream=True, timeout=5) as response:
+        assert next(response.iter_lines()).startswith(b"key: ")
+"""
+
+
+def test_a_compressed_stream_closed_early_is_stored_decoded_and_scrubbed(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip event stream echoing the key, closed after its first event: what was read is
+    stored decompressed (a gzip body cut short still decodes), so the key is scrubbed."""
+    pytester.makepyfile(test_api=GZIP_STREAM_SUITE)
+    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    events = [
+        compressor.compress(event) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        for event in (f"key: {radix_env.client_secret}\n\n".encode(), b"event: 2\n\n")
+    ]
+    stream = FakeResponse(200, chunks=events, headers={"Content-Encoding": "gzip"}, hang=True)
+    radix_env.queue("/events", stream)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+
+    directory = cassette_dir(pytester)
+    (interaction,) = interactions(directory / "test_api" / "test_first_event.yaml")
+    assert "content-encoding" not in {h.lower() for h in interaction["response"]["headers"]}
+    assert interaction["response"]["body"]["string"].startswith(f"key: {PLACEHOLDER}")
+    assert secrets_found(directory, [radix_env.client_secret]) == []
+
+    radix_env.stop()
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=1)
