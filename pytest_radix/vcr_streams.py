@@ -43,16 +43,18 @@ def streaming(cassette: RadixCassette) -> Iterator[None]:
     from vcr.stubs import VCRConnection, httpx_stubs
 
     vcr_cassette = cassette.vcr_cassette()
-    send, receive = VCRConnection.request, VCRConnection.getresponse
+    original_handle = httpx_stubs._vcr_handle_request
+    original_handle_async = httpx_stubs._vcr_handle_async_request
+    original_request, original_getresponse = VCRConnection.request, VCRConnection.getresponse
 
     def request(self: Any, *args: Any, **kwargs: Any) -> None:
-        send(self, *args, **kwargs)
+        original_request(self, *args, **kwargs)
         self.__dict__[_OPTIONS] = {k: kwargs[k] for k in _URLLIB3_OPTIONS if k in kwargs}
 
     def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
         options = self.__dict__.pop(_OPTIONS, {})
         if self.cassette is not vcr_cassette or not _goes_live(vcr_cassette, self._vcr_request):
-            return receive(self, *args, **kwargs)
+            return original_getresponse(self, *args, **kwargs)
         return _live(self, self._vcr_request, options, cassette)
 
     def handle(vcr: Any, real: Any, transport: Any, request: Any, httpx: Any) -> Any:
@@ -60,7 +62,7 @@ def streaming(cassette: RadixCassette) -> Iterator[None]:
         request.stream = httpx.ByteStream(body)
         recorded = httpx_stubs._make_vcr_request(request, body)
         if vcr is not vcr_cassette or not _goes_live(vcr, recorded):
-            return handle_sync(vcr, real, transport, request, httpx)
+            return original_handle(vcr, real, transport, request, httpx)
         return _teed_httpx(real(transport, request), recorded, cassette, httpx)
 
     async def handle_async(vcr: Any, real: Any, transport: Any, request: Any, httpx: Any) -> Any:
@@ -68,11 +70,9 @@ def streaming(cassette: RadixCassette) -> Iterator[None]:
         request.stream = httpx.ByteStream(body)
         recorded = httpx_stubs._make_vcr_request(request, body)
         if vcr is not vcr_cassette or not _goes_live(vcr, recorded):
-            return await handle_async_original(vcr, real, transport, request, httpx)
+            return await original_handle_async(vcr, real, transport, request, httpx)
         return _teed_httpx(await real(transport, request), recorded, cassette, httpx)
 
-    handle_sync = httpx_stubs._vcr_handle_request
-    handle_async_original = httpx_stubs._vcr_handle_async_request
     with (
         mock.patch.object(VCRConnection, "request", request),
         mock.patch.object(VCRConnection, "getresponse", getresponse),

@@ -317,6 +317,12 @@ def test_httpx_async(radix_token):
                     return line
 
     assert asyncio.run(first_line()) == "event: 1"
+
+
+@pytest.mark.radix_vcr
+def test_session(radix_session):
+    with radix_session.get("/events", stream=True) as response:
+        assert response.raw.read(10) == b"event: 1\\n\\n"
 """
 
 
@@ -326,6 +332,7 @@ STREAMING_TESTS = (
     "test_urllib",
     "test_httpx",
     "test_httpx_async",
+    "test_session",
 )
 
 
@@ -348,7 +355,7 @@ def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorde
         bodies[name] = interaction["response"]["body"]["string"]
         assert "event: 5" not in bodies[name], f"{name}: more than the test read"
     assert bodies["test_requests_lines"].startswith("event: 1\n\nevent: 2\n\n")
-    assert bodies["test_requests_raw"] == "event: 1\n\n"
+    assert bodies["test_requests_raw"] == bodies["test_session"] == "event: 1\n\n"
     assert bodies["test_urllib"].startswith("event: 1\n")
     assert bodies["test_httpx"].startswith("event: 1\n")
     assert bodies["test_httpx_async"].startswith("event: 1\n")
