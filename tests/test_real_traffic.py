@@ -296,6 +296,12 @@ def test_requests_raw(radix_token):
 
 
 @pytest.mark.radix_vcr
+def test_requests_never_closed(radix_token):
+    response = requests.get(URL, headers=bearer(radix_token), stream=True, timeout=5)
+    assert response.raw.read(10) == b"event: 1\\n\\n"
+
+
+@pytest.mark.radix_vcr
 def test_urllib(radix_token):
     request = urllib.request.Request(URL, headers=bearer(radix_token))
     with urllib.request.urlopen(request, timeout=5) as response:
@@ -329,6 +335,7 @@ def test_session(radix_session):
 STREAMING_TESTS = (
     "test_requests_lines",
     "test_requests_raw",
+    "test_requests_never_closed",
     "test_urllib",
     "test_httpx",
     "test_httpx_async",
@@ -356,6 +363,7 @@ def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorde
         assert "event: 5" not in bodies[name], f"{name}: more than the test read"
     assert bodies["test_requests_lines"].startswith("event: 1\n\nevent: 2\n\n")
     assert bodies["test_requests_raw"] == bodies["test_session"] == "event: 1\n\n"
+    assert bodies["test_requests_never_closed"] == "event: 1\n\n"  # recorded when saved
     assert bodies["test_urllib"].startswith("event: 1\n")
     assert bodies["test_httpx"].startswith("event: 1\n")
     assert bodies["test_httpx_async"].startswith("event: 1\n")
