@@ -41,16 +41,22 @@ def _brotli() -> Any:
     return None
 
 
+def _unzlib(data: bytes, wbits: int) -> bytes:
+    """``data`` decompressed, as far as it goes (a stream the client closed early is cut
+    short: what it holds is still decoded)."""
+    return zlib.decompressobj(wbits).decompress(data)
+
+
 def _inflate(data: bytes) -> bytes:
     """zlib-wrapped deflate, or raw deflate as some servers send it."""
     try:
-        return zlib.decompress(data)
+        return _unzlib(data, zlib.MAX_WBITS)
     except zlib.error:
-        return zlib.decompress(data, -zlib.MAX_WBITS)
+        return _unzlib(data, -zlib.MAX_WBITS)
 
 
 def _gunzip(data: bytes) -> bytes:
-    return zlib.decompress(data, zlib.MAX_WBITS | 16)
+    return _unzlib(data, zlib.MAX_WBITS | 16)
 
 
 def _unbrotli(data: bytes) -> bytes:

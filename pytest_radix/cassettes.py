@@ -11,6 +11,7 @@ replays under another.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import http.client
 import io
 import threading
@@ -425,7 +426,7 @@ class RadixCassette:
         self._cassette: Cassette | None = None
         self._recorded_base = self.base_url
         self._scrubbed: dict[int, tuple[Any, frozenset[str]]] = {}
-        self._streams: list[tuple[int, Request, requests.Response, _Tee]] = []
+        self._streams: list[_Held] = []
         self.match_on = (*MATCH_ON, self._same_origin)
         self.existed = False
         self._loaded_count = 0
@@ -608,14 +609,34 @@ class RadixCassette:
             if self.mode == "verify":
                 self._compare(cassette, request, response)
                 return
-            if self.patched and len(cassette.data) > size >= 0:
+            if self.patched and len(cassette.data) + len(self._streams) > size >= 0:
                 return
             if stream:
-                place = len(cassette.data) + len(self._streams)
-                self._streams.append((place, self.to_recorded(request), response, _Tee(response)))
+                tee = _Tee(response)
+                self.hold(self.to_recorded(request), lambda: _recorded_response(response, tee))
             else:
                 cassette.append(self.to_recorded(request), _recorded_response(response))
+                self.recorded += 1
+
+    def hold(self, request: Request, response: Callable[[], dict[str, Any]]) -> Callable[[], None]:
+        """Keep the next place in the cassette for a response still being read (a stream).
+
+        ``response`` makes vcrpy's dict of what was read so far. The returned function records
+        it in its place (once, when the test is done reading); what is still held when the
+        cassette is saved is recorded then.
+        """
+        with self._lock:
+            held = _Held(len(self._load().data) + len(self._streams), request, response)
+            self._streams.append(held)
             self.recorded += 1
+
+        def done() -> None:
+            with self._lock:
+                if held in self._streams and self._cassette is not None:
+                    self._streams.remove(held)
+                    self._add_stream(self._cassette, held)
+
+        return done
 
     def _compare(
         self, cassette: Cassette, request: requests.PreparedRequest, response: requests.Response
@@ -638,17 +659,21 @@ class RadixCassette:
 
     def _add_streams(self, cassette: Cassette) -> None:
         """Record what the tests read of their streamed responses, each in its place."""
-        for place, request, response, tee in self._streams:
-            before = len(cassette.data)
-            cassette.append(request, _recorded_response(response, tee))
-            if len(cassette.data) > before:
-                cassette.data.insert(place, cassette.data.pop())
+        for held in self._streams:
+            self._add_stream(cassette, held)
         self._streams.clear()
 
+    @staticmethod
+    def _add_stream(cassette: Cassette, held: _Held) -> None:
+        before = len(cassette.data)
+        cassette.append(held.request, held.response())
+        if len(cassette.data) > before:
+            cassette.data.insert(held.place, cassette.data.pop())
+
     def size(self) -> int:
-        """How many interactions the cassette holds now."""
+        """How many interactions the cassette holds now (streams still being read included)."""
         with self._lock:
-            return len(self._load().data)
+            return len(self._load().data) + len(self._streams)
 
     def release(self) -> None:
         """Let go of the loaded interactions (they are read again if used again)."""
@@ -713,6 +738,15 @@ def _version_in(cassette: Cassette) -> str | None:
             if name.lower() == "x-radix-version":
                 return str(value)
     return None
+
+
+@dataclasses.dataclass(eq=False)
+class _Held:
+    """A streamed response's place in the cassette, until the test is done reading it."""
+
+    place: int
+    request: Request
+    response: Callable[[], dict[str, Any]]
 
 
 class _Tee:

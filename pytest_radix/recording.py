@@ -761,11 +761,14 @@ class VcrPatching:
             return (yield)
         from vcr.patch import CassettePatcherBuilder
 
+        from pytest_radix.vcr_streams import streaming
+
         filters = getattr(item, "funcargs", {}).get("radix_vcr_config")
         cassette = self.recorder.item_cassette(item, filters)
         with contextlib.ExitStack() as patches:
             for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
                 patches.enter_context(patcher)
+            patches.enter_context(streaming(cassette))
             cassette.patched = True
             try:
                 return (yield)

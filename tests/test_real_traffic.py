@@ -31,7 +31,7 @@ from pytest_radix.audit import audit_file
 from pytest_radix.cassettes import scrub_request
 from pytest_radix.masking import register_secret
 from pytest_radix.scrubbing import PLACEHOLDER, find_leak
-from pytest_radix.testing import DEFAULT_CLIENT_ID, ECHO_FORMS, FakeRadixServer
+from pytest_radix.testing import DEFAULT_CLIENT_ID, ECHO_FORMS, FakeRadixServer, FakeResponse
 
 CLIENTS = ("requests", "urllib", "httpx")
 CASES = {  # name: (form, charset, encoding)
@@ -132,6 +132,7 @@ def _texts(data: bytes) -> Iterator[str]:
     for decompress in (
         lambda d: d,
         gzip.decompress,
+        lambda d: zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(d),  # a stream cut short
         zlib.decompress,
         lambda d: zlib.decompress(d, -15),
         brotli.decompress,
@@ -263,3 +264,157 @@ def test_a_form_encoded_request_body_is_scrubbed(encoding: str) -> None:
     scrubbed = scrub_request(Request("POST", "https://api.radix.com/token", form, headers))
     assert scrubbed.body == f"client_id={DEFAULT_CLIENT_ID}&client_secret={PLACEHOLDER}".encode()
     assert "Content-Encoding" not in scrubbed.headers
+
+
+STREAM_SUITE = """
+import asyncio
+import os
+import urllib.request
+
+import httpx
+import pytest
+import requests
+
+URL = os.environ["RADIX_BASE_URL"] + "/events"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.radix_vcr
+def test_requests_lines(radix_token):
+    with requests.get(URL, headers=bearer(radix_token), stream=True, timeout=5) as response:
+        lines = response.iter_lines()
+        assert [next(lines), next(lines), next(lines)] == [b"event: 1", b"", b"event: 2"]
+
+
+@pytest.mark.radix_vcr
+def test_requests_raw(radix_token):
+    with requests.get(URL, headers=bearer(radix_token), stream=True, timeout=5) as response:
+        assert response.raw.read(10) == b"event: 1\\n\\n"
+
+
+@pytest.mark.radix_vcr
+def test_requests_never_closed(radix_token):
+    response = requests.get(URL, headers=bearer(radix_token), stream=True, timeout=5)
+    assert response.raw.read(10) == b"event: 1\\n\\n"
+
+
+@pytest.mark.radix_vcr
+def test_urllib(radix_token):
+    request = urllib.request.Request(URL, headers=bearer(radix_token))
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.readline() == b"event: 1\\n"
+
+
+@pytest.mark.radix_vcr
+def test_httpx(radix_token):
+    with httpx.stream("GET", URL, headers=bearer(radix_token), timeout=5) as response:
+        assert next(response.iter_lines()) == "event: 1"
+
+
+@pytest.mark.radix_vcr
+def test_httpx_async(radix_token):
+    async def first_line():
+        async with httpx.AsyncClient(timeout=5) as client:
+            async with client.stream("GET", URL, headers=bearer(radix_token)) as response:
+                async for line in response.aiter_lines():
+                    return line
+
+    assert asyncio.run(first_line()) == "event: 1"
+
+
+@pytest.mark.radix_vcr
+def test_session(radix_session):
+    with radix_session.get("/events", stream=True) as response:
+        assert response.raw.read(10) == b"event: 1\\n\\n"
+"""
+
+
+STREAMING_TESTS = (
+    "test_requests_lines",
+    "test_requests_raw",
+    "test_requests_never_closed",
+    "test_urllib",
+    "test_httpx",
+    "test_httpx_async",
+    "test_session",
+)
+
+
+def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorded(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server sends five events and then never ends the body: requests, urllib and httpx
+    under ``radix_vcr`` can only read the first ones when nothing waits for the end of the
+    body."""
+    pytester.makepyfile(test_api=STREAM_SUITE)
+    events = [b"event: %d\n\n" % n for n in range(1, 6)]
+    for _ in range(len(STREAMING_TESTS)):
+        radix_env.queue("/events", FakeResponse(200, chunks=events, chunk_delay=0.05, hang=True))
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=len(STREAMING_TESTS))
+
+    directory = cassette_dir(pytester) / "test_api"
+    bodies = {}
+    for name in STREAMING_TESTS:
+        (interaction,) = interactions(directory / f"{name}.yaml")
+        bodies[name] = interaction["response"]["body"]["string"]
+        assert "event: 5" not in bodies[name], f"{name}: more than the test read"
+    assert bodies["test_requests_lines"].startswith("event: 1\n\nevent: 2\n\n")
+    assert bodies["test_requests_raw"] == bodies["test_session"] == "event: 1\n\n"
+    assert bodies["test_requests_never_closed"] == "event: 1\n\n"  # recorded when saved
+    assert bodies["test_urllib"].startswith("event: 1\n")
+    assert bodies["test_httpx"].startswith("event: 1\n")
+    assert bodies["test_httpx_async"].startswith("event: 1\n")
+    (token,) = radix_env.issued_tokens
+    assert secrets_found(directory, [radix_env.client_secret, token.rsplit(".", 1)[1]]) == []
+
+    radix_env.stop()
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=len(STREAMING_TESTS))
+    assert len(radix_env.requests_to("/events")) == len(STREAMING_TESTS), "replay went live"
+
+
+GZIP_STREAM_SUITE = """
+import os
+
+import pytest
+import requests
+
+
+@pytest.mark.radix_vcr
+def test_first_event(radix_token):
+    url = os.environ["RADIX_BASE_URL"] + "/events"
+    headers = {"Authorization": f"Bearer {radix_token}"}
+    with requests.get(url, headers=headers, stream=True, timeout=5) as response:
+        assert next(response.iter_lines()).startswith(b"key: ")
+"""
+
+
+def test_a_compressed_stream_closed_early_is_stored_decoded_and_scrubbed(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip event stream echoing the key, closed after its first event: what was read is
+    stored decompressed (a gzip body cut short still decodes), so the key is scrubbed."""
+    pytester.makepyfile(test_api=GZIP_STREAM_SUITE)
+    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    events = [
+        compressor.compress(event) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        for event in (f"key: {radix_env.client_secret}\n\n".encode(), b"event: 2\n\n")
+    ]
+    stream = FakeResponse(200, chunks=events, headers={"Content-Encoding": "gzip"}, hang=True)
+    radix_env.queue("/events", stream)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+
+    directory = cassette_dir(pytester)
+    (interaction,) = interactions(directory / "test_api" / "test_first_event.yaml")
+    assert "content-encoding" not in {h.lower() for h in interaction["response"]["headers"]}
+    assert interaction["response"]["body"]["string"].startswith(f"key: {PLACEHOLDER}")
+    assert secrets_found(directory, [radix_env.client_secret]) == []
+
+    radix_env.stop()
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=1)
