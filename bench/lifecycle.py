@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from run import RADIX, run_pytest, write_suite
+from run import RADIX, bench_environment, run_pytest, write_suite
 
 from pytest_radix.testing import FakeRadixServer
 
@@ -70,11 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(tempfile.mkdtemp(prefix="radix-lifecycle-bench-"))
     server = FakeRadixServer(latency=options.latency / 1000.0).start()
-    base_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("RADIX_") and k != "PYTHONDONTWRITEBYTECODE"
-    }
+    base_env = bench_environment()
     live_env = {
         **base_env,
         "RADIX_BASE_URL": server.url,

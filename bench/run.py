@@ -169,6 +169,18 @@ def write_suite(directory: Path, body: str, tests: int, modules: int, conftest: 
         (directory / f"test_export_{number:02d}.py").write_text(source, encoding="utf-8")
 
 
+def bench_environment() -> dict[str, str]:
+    """This environment without ``RADIX_*`` settings, and with bytecode cached as on a
+    developer's machine (pytest's rewritten modules too): a ``PYTHONDONTWRITEBYTECODE``
+    inherited from a container would recompile every plugin and test module on every run,
+    contenders and floor alike."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RADIX_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
 def run_pytest(directory: Path, args: list[str], env: dict[str, str]) -> float:
     """Wall time of one pytest run (which must pass)."""
     started = time.perf_counter()
@@ -217,14 +229,7 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(tempfile.mkdtemp(prefix="radix-bench-"))
     server = FakeRadixServer(latency=options.latency / 1000.0).start()
-    # As on a developer's machine, bytecode is cached (pytest's rewritten modules too): a
-    # PYTHONDONTWRITEBYTECODE inherited from a container would recompile every plugin and test
-    # module on every run, contenders and floor alike.
-    base_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("RADIX_") and k != "PYTHONDONTWRITEBYTECODE"
-    }
+    base_env = bench_environment()
     credentials = {
         "BENCH_URL": server.url,
         "BENCH_CLIENT_ID": server.client_id,
