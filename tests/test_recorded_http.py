@@ -27,6 +27,16 @@ def replay_offline(monkeypatch: pytest.MonkeyPatch, *servers: FakeRadixServer) -
         monkeypatch.delenv(name)
 
 
+def redirect_to_storage(
+    monkeypatch: pytest.MonkeyPatch, radix: FakeRadixServer, storage: FakeRadixServer, query: str
+) -> str:
+    """The next ``/export`` answers 302 to ``storage`` (named in ``STORAGE_URL``); the hop's URL."""
+    monkeypatch.setenv("STORAGE_URL", storage.url)
+    location = storage.url + "/files/echo?" + query
+    radix.queue("/export", FakeResponse(302, "", {"Location": location}))
+    return location
+
+
 REDIRECT_SUITE = """
 import os
 
@@ -44,9 +54,7 @@ def test_every_hop_of_a_redirect_is_recorded_and_replay_stays_offline(
     storage: FakeRadixServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("STORAGE_URL", storage.url)
-    location = storage.url + "/files/echo?form=json&signature=presigned"
-    radix_env.queue("/export", FakeResponse(302, "", {"Location": location}))
+    location = redirect_to_storage(monkeypatch, radix_env, storage, "form=json&signature=presigned")
     pytester.makepyfile(test_api=REDIRECT_SUITE)
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
     (hop,) = storage.requests
@@ -66,9 +74,7 @@ def test_another_client_s_redirect_hops_are_recorded_under_radix_vcr(
     storage: FakeRadixServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("STORAGE_URL", storage.url)
-    location = storage.url + "/files/echo?form=json"
-    radix_env.queue("/export", FakeResponse(302, "", {"Location": location}))
+    redirect_to_storage(monkeypatch, radix_env, storage, "form=json")
     pytester.makepyfile(
         test_api="""
         import os
@@ -95,9 +101,7 @@ def test_an_unrecorded_hop_fails_in_replay_naming_it(
     storage: FakeRadixServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("STORAGE_URL", storage.url)
-    location = storage.url + "/files/echo?form=json"
-    radix_env.queue("/export", FakeResponse(302, "", {"Location": location}))
+    redirect_to_storage(monkeypatch, radix_env, storage, "form=json")
     pytester.makepyfile(test_api=REDIRECT_SUITE)
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
     path = cassette_dir(pytester) / "test_api" / "test_export.yaml"
