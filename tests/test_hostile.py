@@ -558,10 +558,11 @@ def chain_of(error: BaseException) -> list[BaseException]:
 
 def frame_values(error: BaseException) -> list[object]:
     """Every local variable of pytest-radix's frames in ``error``'s traceback."""
+    package = Path(pytest_radix.__file__).parent
     values: list[object] = []
     tb = error.__traceback__
     while tb is not None:
-        if "pytest_radix" in tb.tb_frame.f_code.co_filename:
+        if Path(tb.tb_frame.f_code.co_filename).parent == package:
             values += list(tb.tb_frame.f_locals.values())
         tb = tb.tb_next
     return values
