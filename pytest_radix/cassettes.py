@@ -1,7 +1,8 @@
 """Record and replay Radix traffic at ``RadixSession``'s transport, in vcrpy's cassette format.
 
-No HTTP library is patched: a :class:`CassetteAdapter` is mounted on the session and either
-plays a recorded response or sends the request live and records it. Cassettes are vcrpy YAML
+No HTTP library is patched: a :class:`~pytest_radix.replay.CassetteAdapter` is mounted on the
+session and either plays a recorded response from a :class:`RadixCassette` or sends the request
+live and records it there. Cassettes are vcrpy YAML
 (its serializer, ``Request`` and matchers) with one extra top-level key, ``radix``, holding the
 base URL and API version of the recording and its provenance. Requests are matched on method,
 the path relative to the base URL and the query, so a suite recorded against one base URL
@@ -12,44 +13,40 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import http.client
-import io
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
-import yaml
-from requests.adapters import BaseAdapter
-from requests.cookies import extract_cookies_to_jar
-from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
-from urllib3 import HTTPResponse
-from urllib3._collections import HTTPHeaderDict
 from vcr import matchers
 from vcr.cassette import Cassette
-from vcr.errors import UnhandledHTTPRequestError
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
 from pytest_radix.bodies import decompress
-from pytest_radix.bounded_yaml import AliasBombError, compose
+from pytest_radix.cassette_files import (
+    MissingCassette,
+    check_api_version,
+    header,
+    malformed,
+    moved_url,
+    read_cassette,
+    recorded_base,
+)
 from pytest_radix.errors import RadixCassetteError
 from pytest_radix.files import atomic_write, os_reason
 from pytest_radix.masking import known_secrets
+from pytest_radix.matching import MATCH_ON
 from pytest_radix.provenance import stamp
+from pytest_radix.replay import DROPPED_RESPONSE_HEADERS
 from pytest_radix.scrubbing import PLACEHOLDER, find_leak, scrub_body, scrub_text
 from pytest_radix.urls import origin_of
 
-if TYPE_CHECKING:
-    from pytest_radix.drift import Change
-
 __all__ = [
     "FORMAT_VERSION",
-    "CassetteAdapter",
     "RadixCassette",
     "load_cassette_file",
     "save_cassette_file",
@@ -60,28 +57,6 @@ FORMAT_VERSION = 1
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 """Request headers never recorded."""
-
-_DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "transfer-encoding"})
-
-
-def _parameters(uri: str) -> dict[str, list[str]]:
-    """The query of ``uri``: each key's values in the order sent, blank values included."""
-    grouped: dict[str, list[str]] = {}
-    for key, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
-        grouped.setdefault(key, []).append(value)
-    return grouped
-
-
-def query(r1: Request, r2: Request) -> None:
-    """vcrpy matcher: the same query parameters, a repeated key's values in the same order and
-    blank values included (vcrpy's own sorts them and drops blank ones)."""
-    if _parameters(r1.uri) != _parameters(r2.uri):
-        raise AssertionError(f"{r1.query} != {r2.query}")
-
-
-MATCH_ON = (matchers.method, matchers.path, query)
-"""The matchers a replayed request must pass (its URL first moved under the recording's
-base URL); a cassette adds that a request to another origin matches only that origin."""
 
 Filter = Callable[[Any], Any]
 """A vcrpy ``before_record_request``/``before_record_response`` hook."""
@@ -98,7 +73,7 @@ class _Persister:
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> tuple[list[Any], ...]:
         try:
             interactions, self.metadata = load_cassette_file(self.path)
-        except _Missing:
+        except MissingCassette:
             raise CassetteNotFoundError() from None
         self.found = True
         return [i[0] for i in interactions], [i[1] for i in interactions]
@@ -119,105 +94,18 @@ class _VcrCassette(Cassette):  # type: ignore[misc]
             super().append(request, response)
 
 
-class _Missing(RadixCassetteError):
-    """The cassette file does not exist."""
-
-
 def load_cassette_file(path: Path) -> tuple[list[tuple[Request, dict[str, Any]]], dict[str, Any]]:
-    """Read a cassette: its interactions and its ``radix`` metadata.
-
-    A missing, empty, unreadable or malformed file raises :class:`RadixCassetteError` naming
-    the file and the problem; the file is left as it is.
-    """
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise _Missing(f"cassette {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise RadixCassetteError(f"cassette {path} is not UTF-8 text (corrupt?)") from None
-    except OSError as error:
-        raise RadixCassetteError(
-            f"cassette {path} cannot be read: {error.strerror or type(error).__name__}"
-        ) from None
-    if not text.strip():
-        raise RadixCassetteError(
-            f"cassette {path} is empty; delete it and record again "
-            "(--radix-record-mode=once), or restore it from version control"
-        )
-    try:
-        data = _plain_yaml(text)
-        if data is _NOT_PLAIN:
-            data = yamlserializer.deserialize(text)
-    except AliasBombError as error:
-        raise RadixCassetteError(f"cassette {path} is refused: {error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or type(error).__name__
-        raise RadixCassetteError(
-            f"cassette {path} is not a readable vcrpy cassette: {problem}{where} "
-            "(truncated, hand-edited, or holding a YAML tag that is not allowed?)"
-        ) from None
-    interactions = data.get("interactions") if isinstance(data, dict) else None
-    if not isinstance(interactions, list):
-        raise RadixCassetteError(
-            f"cassette {path} is not a vcrpy cassette: it has no 'interactions' list"
-        )
+    """Read a cassette: its interactions, as vcrpy's ``Request`` and response dict, and its
+    ``radix`` metadata (see :func:`~pytest_radix.cassette_files.read_cassette`)."""
+    interactions, metadata = read_cassette(path)
     loaded = []
     for number, interaction in enumerate(interactions, 1):
         try:
             request = Request._from_dict(interaction["request"])
-            response = compat.convert_to_bytes(interaction["response"])
-            int(response["status"]["code"])
-            response["headers"].items()
-            response["body"].get("string")
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise RadixCassetteError(
-                f"cassette {path}: interaction {number} is malformed (it needs request "
-                "method/uri/headers/body and response status/headers/body)"
-            ) from None
-        loaded.append((request, response))
-    metadata = data.get("radix")
-    return loaded, metadata if isinstance(metadata, dict) else {}
-
-
-_NOT_PLAIN = object()
-_PLAIN_TAGS: dict[str, Callable[[str], Any]] = {
-    "tag:yaml.org,2002:str": str,
-    "tag:yaml.org,2002:int": int,
-    "tag:yaml.org,2002:null": lambda value: None,
-    "tag:yaml.org,2002:bool": lambda value: value.lower() in ("true", "yes", "on"),
-}
-
-
-def _plain_yaml(text: str) -> Any:
-    """Parse YAML made of mappings, sequences, strings, integers, booleans and nulls only
-    (what cassettes hold), about twice as fast as constructing it; :data:`_NOT_PLAIN` when
-    anything else is there (another tag, a float, a merge key), for vcrpy's loader to read.
-
-    Only libyaml's composer runs on the text: nothing is constructed from a tag. A document
-    whose aliases expand too far raises :class:`AliasBombError` before anything walks it.
-    """
-    node = compose(text)
-    try:
-        return _plain_node(node) if node is not None else None
-    except (KeyError, ValueError, TypeError, RecursionError):
-        return _NOT_PLAIN
-
-
-def _plain_node(node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return _PLAIN_TAGS[node.tag](node.value)
-    if isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
-        return [_plain_node(item) for item in node.value]
-    if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
-        mapping = {}
-        for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                raise ValueError("merge key")
-            mapping[_plain_node(key)] = _plain_node(value)
-        return mapping
-    raise TypeError(type(node).__name__)
+        except TypeError:  # a key vcrpy's Request does not take
+            raise malformed(path, number) from None
+        loaded.append((request, compat.convert_to_bytes(interaction["response"])))
+    return loaded, metadata
 
 
 def save_cassette_file(
@@ -304,7 +192,7 @@ def scrub_request(request: Request) -> Request:
     body = request.body
     if isinstance(body, bytes):
         body = _decompressed(body, request.headers)
-    request.body = body = scrub_body(body, _header(request.headers, "content-type"))
+    request.body = body = scrub_body(body, header(request.headers, "content-type"))
     request.uri = scrub_text(request.uri)
     _fix_length(request.headers, body, lambda size: size)
     return request
@@ -325,7 +213,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, bytes):
         body = _decompressed(body, headers)
     if body is not None:
-        body = response["body"]["string"] = scrub_body(body, _header(headers, "content-type"))
+        body = response["body"]["string"] = scrub_body(body, header(headers, "content-type"))
     _fix_length(headers, body, lambda size: [size])
     return response
 
@@ -338,18 +226,10 @@ def _cookie_placeholder(value: str) -> str:
     return f"{scrub_text(name)}={PLACEHOLDER}{separator}{scrub_text(attributes)}"
 
 
-def _header(headers: Mapping[str, Any], wanted: str) -> str | None:
-    """A header's (first) value, whatever the case of its name."""
-    for name, value in headers.items():
-        if name.lower() == wanted:
-            return str(value[0] if isinstance(value, list) and value else value)
-    return None
-
-
 def _decompressed(body: bytes, headers: MutableMapping[str, Any]) -> bytes:
     """``body`` with its ``Content-Encoding`` undone and that header removed, so that it is
     stored, scrubbed and replayed as plain text; as it is when it cannot be decoded here."""
-    coding = _header(headers, "content-encoding")
+    coding = header(headers, "content-encoding")
     if coding is None:
         return body
     plain = decompress(body, coding)
@@ -388,8 +268,8 @@ def _chain(user: Filter | None, ours: Filter) -> Filter:
 class RadixCassette:
     """One cassette file: what to replay, what to record, and when to save.
 
-    ``mode`` is one of ``none``, ``once``, ``new_episodes``, ``all`` and ``verify`` (every
-    request goes live and is compared with the recorded one; nothing is written). The file is
+    ``mode`` is one of ``none``, ``once``, ``new_episodes`` and ``all`` (``verify`` has its own
+    :class:`~pytest_radix.verifying.VerifiedCassette`). The file is
     read on first use, so a test that makes no request touches nothing. While ``paused()`` is true,
     vcrpy's patching neither matches nor records anything here (the run's own ``/auth``).
     A file whose ``radix`` key ``expired()`` rejects is recorded again as if it were missing.
@@ -434,8 +314,6 @@ class RadixCassette:
         self.recorded = 0
         self.metadata: dict[str, Any] = {}
         """The ``radix`` key of the file as loaded (empty when it was not read)."""
-        self.drift: list[Change] = []
-        """``verify``: how the live answers differ from the recorded ones."""
 
     def vcr_cassette(self) -> Cassette:
         """The vcrpy ``Cassette`` behind this one, loaded (for vcrpy's own patching)."""
@@ -483,25 +361,18 @@ class RadixCassette:
             "serializer": yamlserializer,
         }
         if self.mode != "all":
-            vcr_mode = "none" if self.mode == "verify" else self.mode
-            cassette = _VcrCassette.load(record_mode=vcr_mode, **options)
+            cassette = _VcrCassette.load(record_mode=self.mode, **options)
             self.existed = persister.found
             if self.existed and self._expired is not None and self._expired(persister.metadata):
                 self.mode, self.existed, persister.metadata = "all", False, {}
         if self.mode == "all":  # recorded from nothing
             cassette = _VcrCassette(record_mode="all", **options)
         cassette.reading = False
-        recorded_version = persister.metadata.get("api_version") or _version_in(cassette)
-        if recorded_version and recorded_version != self.api_version:
-            raise RadixCassetteError(
-                f"cassette {self.path} was recorded with x-radix-version {recorded_version}, "
-                f"this run uses {self.api_version}; replay it with --radix-api-version "
-                f"{recorded_version}, or record it again with --radix-record-mode=all"
-            )
         self.metadata = persister.metadata
-        self._recorded_base = str(
-            self.metadata.get("base_url") or _base_of(cassette, self.base_url)
-        )
+        made = cassette.requests
+        check_api_version(self.path, self.metadata, (r.headers for r in made), self.api_version)
+        first = made[0].uri if made else None
+        self._recorded_base = recorded_base(self.metadata, first, self.base_url)
         self._loaded_count = len(cassette.data)
         self._cassette = cassette
         return cassette
@@ -557,10 +428,7 @@ class RadixCassette:
 
         ``to_match``: only what matching looks at (method, path, query), which is cheaper.
         """
-        url = request.url or ""
-        base = self.base_url + "/"
-        if url.startswith(base) or url == self.base_url:
-            url = self._recorded_base + "/" + url[len(base) :]
+        url = moved_url(request.url or "", self.base_url, self._recorded_base)
         if to_match:
             return Request(request.method or "GET", url, None, {})
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
@@ -574,7 +442,7 @@ class RadixCassette:
         with self._lock:
             cassette = self._load()
             recorded = self.to_recorded(request, to_match=True)
-            if self.mode not in ("all", "verify") and cassette.can_play_response_for(recorded):
+            if self.mode != "all" and cassette.can_play_response_for(recorded):
                 return dict(cassette.play_response(recorded))
             if self.replay_only:
                 raise RadixCassetteError(self._unrecorded(request))
@@ -606,9 +474,6 @@ class RadixCassette:
         """
         with self._lock:
             cassette = self._load()
-            if self.mode == "verify":
-                self._compare(cassette, request, response)
-                return
             if self.patched and len(cassette.data) + len(self._streams) > size >= 0:
                 return
             if stream:
@@ -637,25 +502,6 @@ class RadixCassette:
                     self._add_stream(self._cassette, held)
 
         return done
-
-    def _compare(
-        self, cassette: Cassette, request: requests.PreparedRequest, response: requests.Response
-    ) -> None:
-        """``verify``: compare a live answer with the recorded one for the same request (the
-        first not compared yet), which counts as played; no recorded one is ``unrecorded``."""
-        from pytest_radix.drift import Answer, Change, compare, request_label
-
-        label = request_label(request.method or "GET", request.url or "", self.base_url)
-        try:  # matched once: a request not recorded is the rare case
-            old = cassette.play_response(self.to_recorded(request, to_match=True))
-        except UnhandledHTTPRequestError:
-            self.drift.append(Change(label, "unrecorded"))
-            return
-        before = Answer(
-            int(old["status"]["code"]), _header(old["headers"], "content-type"), _bytes(old)
-        )
-        after = Answer(response.status_code, response.headers.get("Content-Type"), response.content)
-        self.drift.extend(compare(label, before, after))
 
     def _add_streams(self, cassette: Cassette) -> None:
         """Record what the tests read of their streamed responses, each in its place."""
@@ -717,29 +563,6 @@ class RadixCassette:
             return True
 
 
-def _base_of(cassette: Cassette, base_url: str) -> str:
-    """The base URL a cassette without pytest-radix's metadata was recorded against: its first
-    request's origin (a redirect's hops come after it) with this run's base path."""
-    if not cassette.requests:
-        return base_url
-    recorded = urlsplit(cassette.requests[0].uri)
-    return f"{recorded.scheme}://{recorded.netloc}{urlsplit(base_url).path}".rstrip("/")
-
-
-def _bytes(response: Mapping[str, Any]) -> bytes:
-    """A recorded response's body as bytes."""
-    body = response["body"].get("string") or b""
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
-
-
-def _version_in(cassette: Cassette) -> str | None:
-    for request in cassette.requests:
-        for name, value in request.headers.items():
-            if name.lower() == "x-radix-version":
-                return str(value)
-    return None
-
-
 @dataclasses.dataclass(eq=False)
 class _Held:
     """A streamed response's place in the cassette, until the test is done reading it."""
@@ -782,7 +605,7 @@ def _recorded_response(response: requests.Response, tee: _Tee | None = None) -> 
     """vcrpy's dict for a live response: its body decoded (so no Content-Encoding), or what the
     test read of a streamed one (``tee``), as it read it."""
     body = response.content if tee is None else b"".join(tee.parts)
-    dropped = _DROPPED_RESPONSE_HEADERS
+    dropped = DROPPED_RESPONSE_HEADERS
     if tee is not None and not tee.decoded:  # read raw: still encoded as the header says
         dropped = dropped - {"content-encoding"}
     headers: dict[str, list[str]] = {}
@@ -798,102 +621,3 @@ def _recorded_response(response: requests.Response, tee: _Tee | None = None) -> 
         "headers": headers,
         "body": {"string": body},
     }
-
-
-class _Original:
-    """The little of an ``http.client`` response that urllib3 and requests read behind a
-    replayed response that sets cookies: its ``Set-Cookie`` headers and whether it is closed."""
-
-    def __init__(self, raw: HTTPResponse, cookies: list[str], method: str) -> None:
-        self.msg = http.client.HTTPMessage()
-        for cookie in cookies:
-            self.msg["Set-Cookie"] = cookie
-        self._raw = raw
-        self._method = method
-
-    def isclosed(self) -> bool:
-        """Whether the replayed body has been read to its end or closed."""
-        return bool(self._raw.closed)
-
-    def close(self) -> None:
-        """Nothing to release: the body is in memory."""
-
-
-class CassetteAdapter(BaseAdapter):
-    """A transport that plays from a :class:`RadixCassette` and records what goes live.
-
-    ``live`` sends the requests that must reach the network; ``before_live`` runs first (it
-    renews the bearer token with a live one when the recorded token was replayed).
-    """
-
-    def __init__(
-        self,
-        cassette: RadixCassette,
-        live: BaseAdapter,
-        *,
-        before_live: Callable[[requests.PreparedRequest], None] | None = None,
-    ) -> None:
-        super().__init__()
-        self.cassette = cassette
-        self.live = live
-        self.before_live = before_live
-
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, **kwargs: Any
-    ) -> requests.Response:
-        """Replay ``request`` from the cassette, or send it live and record it."""
-        recorded = self.cassette.play(request)
-        if recorded is not None:
-            return self._replayed(request, recorded)
-        if self.before_live is not None:
-            self.before_live(request)
-        size = self.cassette.size()
-        response = self.live.send(request, **kwargs)
-        self.cassette.record(request, response, size=size, stream=bool(kwargs.get("stream")))
-        setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
-        return response
-
-    def _replayed(
-        self, request: requests.PreparedRequest, recorded: dict[str, Any]
-    ) -> requests.Response:
-        body = _bytes(recorded)
-        headers = HTTPHeaderDict()
-        for name, values in recorded["headers"].items():
-            if name.lower() in _DROPPED_RESPONSE_HEADERS or name.lower() == "content-length":
-                continue
-            for value in values if isinstance(values, list) else [values]:
-                headers.add(name, str(value))
-        length = _header(recorded["headers"], "content-length")
-        headers["Content-Length"] = (
-            length if request.method == "HEAD" and length else str(len(body))
-        )
-        status = int(recorded["status"]["code"])
-        reason = str(recorded["status"].get("message") or "")
-        raw = HTTPResponse(
-            body=io.BytesIO(body),
-            headers=headers,
-            status=status,
-            reason=reason,
-            preload_content=False,
-            decode_content=False,
-            request_method=request.method,
-            request_url=request.url,
-        )
-        response = requests.Response()
-        response.status_code = status
-        response.headers = CaseInsensitiveDict(headers)
-        response.encoding = get_encoding_from_headers(response.headers)
-        response.raw = raw
-        response.reason = reason
-        response.url = request.url or ""
-        response.request = request
-        setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
-        cookies = headers.getlist("Set-Cookie")
-        if cookies:  # where requests and the session read cookies from
-            original = _Original(raw, cookies, request.method or "GET")
-            raw._original_response = original  # type: ignore[assignment]
-            extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
-        return response
-
-    def close(self) -> None:
-        """Nothing to close: the live adapter belongs to whoever passed it in."""

@@ -183,7 +183,7 @@ def _drift_section(
 def _unmade(directory: Path, run: RadixRun) -> list[dict[str, Any]]:
     """``unmade`` findings: the recorded requests that no test made, in the cassettes compared
     and in those no test used."""
-    from pytest_radix.cassettes import load_cassette_file
+    from pytest_radix.cassette_files import read_cassette
     from pytest_radix.drift import Change, request_label
 
     usage = run.usage
@@ -192,14 +192,15 @@ def _unmade(directory: Path, run: RadixRun) -> list[dict[str, Any]]:
     findings = []
     for name, indexes in sorted(missed.items()):
         try:
-            interactions, metadata = load_cassette_file(directory / name)
+            interactions, metadata = read_cassette(directory / name)
         except RadixCassetteError:
             continue  # a broken cassette no test uses is not drift
         base_url = str(metadata.get("base_url") or run.config.base_url)
         chosen = range(len(interactions)) if indexes is None else indexes
+        requests = (interactions[index]["request"] for index in chosen)
         changes = [
-            Change(request_label(request.method, request.uri, base_url), "unmade").to_json()
-            for request, _ in (interactions[index] for index in chosen)
+            Change(request_label(r["method"], r["uri"], base_url), "unmade").to_json()
+            for r in requests
         ]
         findings.append({"path": name, "test": "", "changes": changes})
     return findings

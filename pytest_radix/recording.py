@@ -34,6 +34,8 @@ from pytest_radix.sharing import LOCK_TIMEOUT
 from pytest_radix.usage import Usage
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import requests
     from requests.adapters import BaseAdapter
 
@@ -42,6 +44,10 @@ if TYPE_CHECKING:
     from pytest_radix.config import RadixConfig
     from pytest_radix.sharing import SharedTokenSource
     from pytest_radix.token import RadixToken
+    from pytest_radix.verifying import VerifiedCassette
+
+    AnyCassette: TypeAlias = RadixCassette | VerifiedCassette
+    """A test's or fixture's cassette: recording or replaying, or verifying."""
 
 __all__ = ["CassettePlugin", "Recorder", "cassette_name", "sanitise", "selectable_id"]
 
@@ -173,7 +179,7 @@ class _FixtureScope:
 
     fixturedef: pytest.FixtureDef[Any]
     request: pytest.FixtureRequest
-    cassette: RadixCassette | None = None
+    cassette: AnyCassette | None = None
     failed: bool = False
 
 
@@ -195,7 +201,7 @@ class Recorder:
         self.auth_path = self.directory / AUTH_CASSETTE
         self.item: pytest.Item | None = None
         self.stack: list[_FixtureScope] = []
-        self.item_cassettes: dict[str, RadixCassette] = {}
+        self.item_cassettes: dict[str, AnyCassette] = {}
         self.fixture_scopes: dict[tuple[int, str, int], _FixtureScope] = {}
         self.recorded_paths: set[Path] = set()  # cassettes written in this run
         self.vcr_config: Mapping[str, Any] = {}
@@ -262,7 +268,7 @@ class Recorder:
             and age_days(metadata) > max_age
         )
 
-    def _note(self, cassette: RadixCassette, owner: str = "") -> None:
+    def _note(self, cassette: AnyCassette, owner: str = "") -> None:
         """Remember what the run did with ``cassette`` (for ``owner``, a test or a fixture):
         used, written, or replayed (which of its requests, and whether it is stale), or in
         ``verify`` how the live answers drifted from it."""
@@ -270,7 +276,9 @@ class Recorder:
             return
         name = cassette.path.relative_to(self.directory).as_posix()
         usage = self.usage
-        if self.mode == "verify":
+        from pytest_radix.verifying import VerifiedCassette
+
+        if isinstance(cassette, VerifiedCassette):
             usage.used.add(name)
             if cassette.path != self.auth_path:  # its other /auth exchanges are not "unmade"
                 usage.note_replayed(name, cassette.loaded_count, cassette.played_indexes())
@@ -310,7 +318,7 @@ class Recorder:
 
     def _replayed_token(self, credentials: RadixCredentials, config: RadixConfig) -> RadixToken:
         from pytest_radix.auth import auth_session, authenticate
-        from pytest_radix.cassettes import CassetteAdapter
+        from pytest_radix.replay import CassetteAdapter
 
         if not self.auth_path.exists():
             raise self._missing_auth_cassette()
@@ -345,7 +353,7 @@ class Recorder:
         """Authenticate live with ``config``'s client settings, recording the exchange into
         ``radix_auth.yaml``."""
         from pytest_radix.auth import auth_session, authenticate
-        from pytest_radix.cassettes import CassetteAdapter
+        from pytest_radix.replay import CassetteAdapter
         from pytest_radix.transport import make_adapter
 
         if credentials.client_secret == PLACEHOLDER:
@@ -408,7 +416,12 @@ class Recorder:
         *,
         repeats: bool = False,
         vcr_config: Mapping[str, Any] | None = None,
-    ) -> RadixCassette:
+    ) -> AnyCassette:
+        if mode == "verify":
+            from pytest_radix.verifying import VerifiedCassette
+
+            settings = {"base_url": self.config.base_url, "api_version": self.config.api_version}
+            return VerifiedCassette(path, **settings)
         from pytest_radix.cassettes import RadixCassette
 
         user = self.vcr_config if vcr_config is None else vcr_config
@@ -463,7 +476,7 @@ class Recorder:
             return False
         return True
 
-    def current_cassette(self) -> RadixCassette:
+    def current_cassette(self) -> AnyCassette:
         """The cassette a session made now belongs to: the fixture being set up, or the test."""
         with self._lock:
             if self.stack:
@@ -482,7 +495,7 @@ class Recorder:
 
     def item_cassette(
         self, item: pytest.Item, vcr_config: Mapping[str, Any] | None = None
-    ) -> RadixCassette:
+    ) -> AnyCassette:
         """The cassette of the test ``item``, made on first use (with the filters of
         ``vcr_config``, else those of the run's ``radix_vcr_config``)."""
         with self._lock:
@@ -511,9 +524,12 @@ class Recorder:
     def restore_unrecorded(self) -> None:
         """After a narrowed run in ``all``: add back to each shared cassette the old
         interactions that no test of this run recorded again."""
+        if not self.old_interactions:
+            return
         from vcr import matchers
 
-        from pytest_radix.cassettes import MATCH_ON, load_cassette_file, save_cassette_file
+        from pytest_radix.cassettes import load_cassette_file, save_cassette_file
+        from pytest_radix.matching import MATCH_ON
 
         for path, old in self.old_interactions.items():
             with self._locked(path):
@@ -533,7 +549,7 @@ class Recorder:
 
     def adapter(self, live: BaseAdapter, auth: RadixAuth) -> BaseAdapter:
         """A transport for a new session, bound to :meth:`current_cassette`."""
-        from pytest_radix.cassettes import CassetteAdapter
+        from pytest_radix.replay import CassetteAdapter
 
         return CassetteAdapter(
             self.current_cassette(), live, before_live=lambda r: self.go_live(auth, r)
@@ -541,7 +557,7 @@ class Recorder:
 
     def close(
         self,
-        cassette: RadixCassette | None,
+        cassette: AnyCassette | None,
         failed: bool,
         *,
         shared: bool = False,
@@ -599,7 +615,7 @@ class Recorder:
         return filelock.FileLock(str(marker), timeout=LOCK_TIMEOUT)
 
 
-def _no_live(cassette: RadixCassette) -> BaseAdapter:
+def _no_live(cassette: AnyCassette) -> BaseAdapter:
     """A live transport that refuses: replay-only cassettes never reach the network."""
     from requests.adapters import BaseAdapter
 
@@ -761,10 +777,13 @@ class VcrPatching:
             return (yield)
         from vcr.patch import CassettePatcherBuilder
 
+        from pytest_radix.cassettes import RadixCassette
         from pytest_radix.vcr_streams import streaming
 
         filters = getattr(item, "funcargs", {}).get("radix_vcr_config")
         cassette = self.recorder.item_cassette(item, filters)
+        if not isinstance(cassette, RadixCassette):  # verifying: nothing is replayed
+            return (yield)
         with contextlib.ExitStack() as patches:
             for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
                 patches.enter_context(patcher)

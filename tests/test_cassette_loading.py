@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from vcr.serializers import yamlserializer
 
-from pytest_radix.cassettes import _NOT_PLAIN, _plain_yaml
+from pytest_radix.cassette_files import NOT_PLAIN, plain_yaml
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "tests" / "cassettes"
 
@@ -17,7 +17,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples" / "tests" / "cassettes"
 )
 def test_example_cassettes_read_the_same_as_with_vcrpy(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert _plain_yaml(text) == yamlserializer.deserialize(text)
+    assert plain_yaml(text) == yamlserializer.deserialize(text)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,7 @@ def test_example_cassettes_read_the_same_as_with_vcrpy(path: Path) -> None:
     ],
 )
 def test_plain_documents_read_the_same_as_with_vcrpy(text: str) -> None:
-    assert _plain_yaml(text) == yamlserializer.deserialize(text)
+    assert plain_yaml(text) == yamlserializer.deserialize(text)
 
 
 @pytest.mark.parametrize(
@@ -45,11 +45,11 @@ def test_plain_documents_read_the_same_as_with_vcrpy(text: str) -> None:
     ],
 )
 def test_anything_else_is_left_to_vcrpy(text: str) -> None:
-    assert _plain_yaml(text) is _NOT_PLAIN
+    assert plain_yaml(text) is NOT_PLAIN
 
 
 def test_a_dangerous_tag_is_never_constructed(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     text = f"x: !!python/object/apply:os.system ['touch {marker}']\n"
-    assert _plain_yaml(text) is _NOT_PLAIN
+    assert plain_yaml(text) is NOT_PLAIN
     assert not marker.exists()

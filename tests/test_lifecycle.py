@@ -16,6 +16,7 @@ import pytest
 import yaml
 from helpers import INNER_ARGS, cassette_dir, interactions, output, run
 from test_cassettes import (
+    CORRUPT,
     SUITE,
     SUITE_CASSETTES,
     forget_credentials,
@@ -542,3 +543,69 @@ def test_verify_sends_a_radix_vcr_tests_other_clients_live_and_compares_the_sess
     result.stdout.fnmatch_lines(
         ["  GET /export  added $[*].score: (none) -> number", "radix: drift in 1 of 2 *"]
     )
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPT))
+def test_verify_fails_the_test_of_a_corrupt_cassette_and_leaves_it_alone(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """Verifying reads cassettes without vcrpy: the same refusals as replay, by name."""
+    content, problem = CORRUPT[kind]
+    make_suite(pytester)
+    record(pytester)
+    path = cassette_dir(pytester) / SUITE_CASSETTES[0]
+    path.write_bytes(content)
+    monkeypatch.chdir(pytester.path)  # where a `touch PWNED` would land
+    result = run(pytester, "--radix-verify")
+    result.assert_outcomes(passed=2, failed=1)
+    text = output(result)
+    assert "FAILED tests/test_api.py::test_export - " in text
+    assert "RadixCassetteError" in text and str(path) in text
+    assert problem.lower() in text.lower(), problem
+    assert path.read_bytes() == content
+    assert not list(pytester.path.rglob("PWNED")), "a YAML tag ran a command"
+
+
+def test_verify_under_another_api_version_is_refused_naming_both(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester)
+    record(pytester)
+    result = run(pytester, "--radix-verify", "--radix-api-version", "2.0.0")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        ["*recorded with x-radix-version 1.0.0, this run uses 2.0.0; replay it with*"]
+    )
+
+
+VCRPY_PROBE = """
+import sys
+
+
+def pytest_sessionfinish(session):
+    loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("vcr", "httpx"))
+    print("vcrpy modules:", loaded or "none")
+"""
+
+
+def test_verify_does_not_import_vcrpy(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """A verify run reads cassettes as plain YAML: vcrpy (and the httpx it pulls in) are never
+    imported, which is most of what verifying cost over a live run."""
+    make_suite(pytester)
+    record(pytester)
+    radix_env.reshape_export = moved_on
+    pytester.makepyfile(vcrpy_probe=VCRPY_PROBE)
+    result = pytester.runpytest_subprocess(
+        *INNER_ARGS, "-p", "vcrpy_probe", "-s", "--radix-verify", timeout=120
+    )
+    result.assert_outcomes(passed=3)
+    assert result.ret == 1  # the drift was found
+    result.stdout.fnmatch_lines(["*vcrpy modules: none", "radix: drift in 3 of 4 cassettes: *"])
+    replay = pytester.runpytest_subprocess(*INNER_ARGS, "-p", "vcrpy_probe", "-s", timeout=120)
+    replay.assert_outcomes(passed=3)
+    replay.stdout.fnmatch_lines(["*vcrpy modules: [[]*'vcr'*"])  # the probe can see it
