@@ -4,16 +4,18 @@
     python bench/lifecycle.py                      # 1000 tests, 5 interleaved runs
     python bench/lifecycle.py --tests 200 --runs 3 --baseline main --latency 20
 
-Two rows, each a ratio of medians over interleaved runs of the same generated suite against the
-project's fake Radix server on 127.0.0.1:
+Two rows, each the median of per-round ratios over interleaved runs of the same generated suite
+against the project's fake Radix server on 127.0.0.1 (each round runs every contender back to
+back, so a ratio within a round cancels most of a shared machine's drift in speed; the range of
+the rounds' ratios is shown beside it):
 
 * ``--radix-verify`` against a live run (target: at most 1.1 times);
 * replay with this checkout against replay with the ``--baseline`` git revision's package (put
   first on ``PYTHONPATH``), i.e. before the end-of-run usage bookkeeping (target: within noise,
   the spread of the runs).
 
-Each row also gives the ratio of the medians of CPU time (user + system of the pytest process),
-which a shared machine's load disturbs less than wall time.
+Each row also gives the same ratio of CPU time (user + system of the pytest process), which a
+shared machine's load disturbs less than wall time.
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ def timed(suite: Path, args: list[str], env: dict[str, str]) -> tuple[float, flo
 def spread(times: list[float]) -> float:
     """(max - min) / median: how noisy a contender's runs were."""
     return (max(times) - min(times)) / statistics.median(times)
+
+
+def paired(after: list[float], before: list[float]) -> str:
+    """The median of the per-round ratios ``after / before``, and their range."""
+    ratios = [a / b for a, b in zip(after, before, strict=True)]
+    return f"{statistics.median(ratios):.3f} ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,12 +127,12 @@ def main(argv: list[str] | None = None) -> int:
             for name in names
         ),
         "",
-        "| check | wall | CPU | target |",
+        "| check (median of per-round ratios, range) | wall | CPU | target |",
         "|---|---:|---:|---|",
-        f"| verify ÷ live | {median[names[1]] / median[names[0]]:.2f} "
-        f"| {cpu_median[names[1]] / cpu_median[names[0]]:.2f} | ≤ 1.10 |",
-        f"| replay after ÷ before | {median[names[3]] / median[names[2]]:.3f} "
-        f"| {cpu_median[names[3]] / cpu_median[names[2]]:.3f} "
+        f"| verify ÷ live | {paired(times[names[1]], times[names[0]])} "
+        f"| {paired(cpu[names[1]], cpu[names[0]])} | ≤ 1.10 |",
+        f"| replay after ÷ before | {paired(times[names[3]], times[names[2]])} "
+        f"| {paired(cpu[names[3]], cpu[names[2]])} "
         f"| within noise (spread {spread(times[names[2]]):.0%} / "
         f"{spread(times[names[3]]):.0%}) |",
     ]
