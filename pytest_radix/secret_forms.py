@@ -96,15 +96,26 @@ class SecretForms:
     """Find and replace one secret in ``text``, raw or escaped, or in base64.
 
     Two patterns rather than one alternation (each is scanned several times faster alone),
-    and plain substring search in text that holds no escape at all.
+    and plain substring search in text that holds no escape at all; the patterns are compiled
+    on the first text that needs them.
     """
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
-        self.escaped = re.compile(_escaped(secret))
         self.cores = _base64_cores(secret)
+
+    @functools.cached_property
+    def escaped(self) -> re.Pattern[str]:
+        """The secret with each character raw or escaped."""
+        return re.compile(_escaped(self.secret))
+
+    @functools.cached_property
+    def base64(self) -> re.Pattern[str] | None:
+        """The secret's base64 cores, their ``+``, ``/`` and ``=`` raw or URL-encoded."""
+        if not self.cores:
+            return None
         alternatives = ("".join(_BASE64_ESCAPES.get(c, c) for c in core) for core in self.cores)
-        self.base64 = re.compile("|".join(alternatives)) if self.cores else None
+        return re.compile("|".join(alternatives))
 
     def search(self, text: str) -> bool:
         """Whether ``text`` holds the secret in any of its forms."""
