@@ -24,6 +24,7 @@ from pytest_radix.cassette_files import (
 )
 from pytest_radix.drift import Answer, Change, compare, request_label
 from pytest_radix.matching import request_key
+from pytest_radix.scrubbing import scrub_text
 from pytest_radix.urls import origin_of
 
 __all__ = ["VerifiedCassette"]
@@ -123,8 +124,9 @@ class VerifiedCassette:
         size: int = -1,
         stream: bool = False,
     ) -> None:
-        """Compare the live answer to ``request`` with the recorded one."""
-        method, url = request.method or "GET", request.url or ""
+        """Compare the live answer to ``request`` with the recorded one (its URL scrubbed as the
+        recorded one was: a secret in it matches the placeholder and is never reported)."""
+        method, url = request.method or "GET", scrub_text(request.url or "")
         label = request_label(method, url, self.base_url)
         live = Answer(response.status_code, response.headers.get("Content-Type"), response.content)
         with self._lock:

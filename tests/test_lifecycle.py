@@ -26,6 +26,7 @@ from test_cassettes import (
 )
 
 import pytest_radix
+from pytest_radix.scrubbing import PLACEHOLDER
 from pytest_radix.testing import FakeRadixServer, benchmark_records
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -609,3 +610,29 @@ def test_verify_does_not_import_vcrpy(
     replay = pytester.runpytest_subprocess(*INNER_ARGS, "-p", "vcrpy_probe", "-s", timeout=120)
     replay.assert_outcomes(passed=3)
     replay.stdout.fnmatch_lines(["*vcrpy modules: [[]*'vcr'*"])  # the probe can see it
+
+
+SECRET_IN_URL_SUITE = """
+import os
+
+
+def test_export(radix_session):
+    radix_session.get("/export", params={"key": os.environ["RADIX_CLIENT_SECRET"]})
+"""
+
+
+def test_verify_matches_a_url_holding_the_key_and_never_shows_it(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """The recorded URL holds the placeholder where the key was: the live one is scrubbed the
+    same way before it is matched, and before it names the request in the drift report."""
+    make_suite(pytester, SECRET_IN_URL_SUITE)
+    record(pytester).assert_outcomes(passed=1)
+    radix_env.reshape_export = moved_on
+    result = run(pytester, "--radix-verify", "--radix-drift-report", "drift.json")
+    result.assert_outcomes(passed=1)
+    removed = f"  GET /export?key={PLACEHOLDER}  removed $[[]*[]].compsAverage: number -> (none)"
+    result.stdout.fnmatch_lines([removed])
+    text = output(result) + (pytester.path / "drift.json").read_text(encoding="utf-8")
+    assert "unrecorded" not in text
+    assert radix_env.client_secret not in text
