@@ -13,6 +13,7 @@ import requests  # noqa: F401
 import vcr.cassette  # noqa: F401
 
 import pytest_radix.cassettes  # noqa: F401
+import pytest_radix.masking
 import pytest_radix.session  # noqa: F401
 from pytest_radix.testing import FakeRadixServer
 
@@ -24,6 +25,15 @@ asks for them with ``@pytest.mark.neighbours("name", ...)``."""
 
 NASTY_SECRET = 'sk_"quo\\te/slash-ünïcødé-9c1f0e77b2d4a6e8'
 """An API key with every character that escaping tends to get wrong."""
+
+
+@pytest.fixture(autouse=True)
+def _own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no known secret: the tokens of earlier tests' fake servers would
+    otherwise pile up in this process (a user's run knows a key and a few tokens; a run of
+    this suite without xdist would know thousands, and every scrub and mask would try them all).
+    """
+    monkeypatch.setattr(pytest_radix.masking, "_registry", pytest_radix.masking._Registry())
 
 
 @pytest.fixture(autouse=True)

@@ -135,7 +135,9 @@ class SecretForms:
         return self.base64.sub(replacement, text) if self.base64 is not None else text
 
 
-@functools.lru_cache(maxsize=256)
+@functools.cache
 def secret_forms(secret: str) -> SecretForms:
-    """The (cached) :class:`SecretForms` of ``secret``."""
+    """The :class:`SecretForms` of ``secret``, kept as long as the secret is known (for the
+    whole process: a bounded cache would compile the patterns of every known secret again and
+    again once more secrets are known than it holds)."""
     return SecretForms(secret)
