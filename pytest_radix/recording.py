@@ -514,12 +514,15 @@ class Recorder:
         what it holds: the tests that do not run must not lose their recordings."""
         if not self.narrowed or path in self.old_interactions or not path.exists():
             return
-        if not self._first_to("remembered", path):
-            return  # another xdist worker keeps it
         from pytest_radix.cassettes import load_cassette_file
 
-        with contextlib.suppress(RadixCassetteError):  # a corrupt file holds nothing to keep
-            self.old_interactions[path] = load_cassette_file(path)[0]
+        # Under the cassette's lock: every worker passes here before its first save in `all`,
+        # so the file is read before any of them rewrites it.
+        with self._locked(path):
+            if not self._first_to("remembered", path):
+                return  # another xdist worker keeps it
+            with contextlib.suppress(RadixCassetteError):  # a corrupt file holds nothing to keep
+                self.old_interactions[path] = load_cassette_file(path)[0]
 
     def restore_unrecorded(self) -> None:
         """After a narrowed run in ``all``: add back to each shared cassette the old
