@@ -125,20 +125,28 @@ class VerifiedCassette:
         stream: bool = False,
     ) -> None:
         """Compare the live answer to ``request`` with the recorded one (its URL scrubbed as the
-        recorded one was: a secret in it matches the placeholder and is never reported)."""
+        recorded one was: a secret in it matches the placeholder and is never reported).
+
+        A ``stream`` body is the test's to read, as the server sends it, and may never end:
+        only its status and media type are compared.
+        """
         method, url = request.method or "GET", scrub_text(request.url or "")
         label = request_label(method, url, self.base_url)
-        live = Answer(response.status_code, response.headers.get("Content-Type"), response.content)
+        body = b"" if stream else response.content
+        live = Answer(response.status_code, response.headers.get("Content-Type"), body)
         with self._lock:
+            recorded = self._load()
             key = self._key(method, moved_url(url, self.base_url, self._recorded_base))
-            entry = next((e for e in self._load() if e.key == key and not e.compared), None)
+            entry = next((e for e in recorded if e.key == key and not e.compared), None)
             if entry is None:
                 self.drift.append(Change(label, "unrecorded"))
                 return
             entry.compared = True
         old = entry.response
         before = Answer(
-            int(old["status"]["code"]), header(old["headers"], "content-type"), body_bytes(old)
+            int(old["status"]["code"]),
+            header(old["headers"], "content-type"),
+            b"" if stream else body_bytes(old),
         )
         self.drift.extend(compare(label, before, live))
 

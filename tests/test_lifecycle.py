@@ -27,7 +27,7 @@ from test_cassettes import (
 
 import pytest_radix
 from pytest_radix.scrubbing import PLACEHOLDER
-from pytest_radix.testing import FakeRadixServer, benchmark_records
+from pytest_radix.testing import FakeRadixServer, FakeResponse, benchmark_records
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -636,3 +636,26 @@ def test_verify_matches_a_url_holding_the_key_and_never_shows_it(
     text = output(result) + (pytester.path / "drift.json").read_text(encoding="utf-8")
     assert "unrecorded" not in text
     assert radix_env.client_secret not in text
+
+
+STREAM_SUITE = """
+def test_events(radix_session):
+    with radix_session.get("/events", stream=True, timeout=5) as response:
+        assert next(response.iter_lines()) == b"event: 1"
+"""
+
+
+def test_verify_leaves_a_streamed_body_to_the_test(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """A stream that never ends: the test reads its first event and is done; verifying
+    compares its status and media type, and does not wait for the end of the body."""
+    events = [b"event: 1\n\n", b"event: 2\n\n"]
+    make_suite(pytester, STREAM_SUITE)
+    radix_env.queue("/events", FakeResponse(200, chunks=events, hang=True))
+    record(pytester).assert_outcomes(passed=1)
+    radix_env.queue("/events", FakeResponse(200, chunks=events, hang=True))
+    result = run(pytester, "--radix-verify")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    assert summary_lines(result)[0] == "radix: drift in 0 of 2 cassettes: 0 breaking, 0 additive"
