@@ -310,7 +310,6 @@ class RadixCassette:
         self.match_on = (*MATCH_ON, self._same_origin)
         self.existed = False
         self._loaded_count = 0
-        self.patched = False
         self.recorded = 0
         self.metadata: dict[str, Any] = {}
         """The ``radix`` key of the file as loaded (empty when it was not read)."""
@@ -462,20 +461,17 @@ class RadixCassette:
         request: requests.PreparedRequest,
         response: requests.Response,
         *,
-        size: int = -1,
         stream: bool = False,
     ) -> None:
         """Add the live exchange (scrubbed by the cassette's filters).
 
-        ``size`` is the number of interactions before the request went out: when vcrpy's own
-        patching (``@pytest.mark.radix_vcr``) already recorded it, it is not added twice. A
-        ``stream`` response is left for the test to read as the server sends it; what the test
-        read by the time the cassette is saved is recorded, in its place.
+        vcrpy's own patching (``@pytest.mark.radix_vcr``) never records it too: the live
+        transport is invisible to it. A ``stream`` response is left for the test to read as
+        the server sends it; what the test read by the time the cassette is saved is recorded,
+        in its place.
         """
         with self._lock:
             cassette = self._load()
-            if self.patched and len(cassette.data) + len(self._streams) > size >= 0:
-                return
             if stream:
                 tee = _Tee(response)
                 self.hold(self.to_recorded(request), lambda: _recorded_response(response, tee))
@@ -515,11 +511,6 @@ class RadixCassette:
         cassette.append(held.request, held.response())
         if len(cassette.data) > before:
             cassette.data.insert(held.place, cassette.data.pop())
-
-    def size(self) -> int:
-        """How many interactions the cassette holds now (streams still being read included)."""
-        with self._lock:
-            return len(self._load().data) + len(self._streams)
 
     def release(self) -> None:
         """Let go of the loaded interactions (they are read again if used again)."""

@@ -791,11 +791,7 @@ class VcrPatching:
             for patcher in CassettePatcherBuilder(cassette.vcr_cassette()).build():
                 patches.enter_context(patcher)
             patches.enter_context(streaming(cassette))
-            cassette.patched = True
-            try:
-                return (yield)
-            finally:
-                cassette.patched = False
+            return (yield)
 
 
 def _fixture_key(

@@ -32,18 +32,14 @@ class Exchanges(Protocol):
     def play(self, request: requests.PreparedRequest) -> dict[str, Any] | None:
         """The recorded response (vcrpy's dict) for ``request``, or ``None``: it goes live."""
 
-    def size(self) -> int:
-        """How many interactions the cassette holds now."""
-
     def record(
         self,
         request: requests.PreparedRequest,
         response: requests.Response,
         *,
-        size: int = -1,
         stream: bool = False,
     ) -> None:
-        """Take the live exchange (``size``: :meth:`size` before it went out)."""
+        """Take the live exchange."""
 
 
 class _Original:
@@ -93,9 +89,8 @@ class CassetteAdapter(BaseAdapter):
             return self._replayed(request, recorded)
         if self.before_live is not None:
             self.before_live(request)
-        size = self.cassette.size()
         response = self.live.send(request, **kwargs)
-        self.cassette.record(request, response, size=size, stream=bool(kwargs.get("stream")))
+        self.cassette.record(request, response, stream=bool(kwargs.get("stream")))
         setattr(response, "connection", self)  # noqa: B010 - typed as HTTPAdapter upstream
         return response
 

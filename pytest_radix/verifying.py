@@ -112,16 +112,11 @@ class VerifiedCassette:
         with self._lock:
             self._load()
 
-    def size(self) -> int:
-        """Nothing is recorded: always 0."""
-        return 0
-
     def record(
         self,
         request: requests.PreparedRequest,
         response: requests.Response,
         *,
-        size: int = -1,
         stream: bool = False,
     ) -> None:
         """Compare the live answer to ``request`` with the recorded one (its URL scrubbed as the
