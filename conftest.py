@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import os
-import warnings
 from collections.abc import Iterator
 
 # The heavy modules are imported once here, so that pytester's in-process runs reuse them
@@ -63,17 +61,6 @@ def _no_neighbours(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     wanted = set(marker.args) if marker is not None else set()
     off = [f"-p no:{name}" for name in NEIGHBOURS if name not in wanted]
     monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(off))
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_garbage(request: pytest.FixtureRequest) -> None:
-    """Before an in-process inner run, finalize what earlier tests left for the garbage
-    collector: an unclosed resource finalized during the inner run would fail one of its
-    tests (its warnings are errors) for something it did not do."""
-    if "pytester" in request.fixturenames:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
 
 
 @pytest.fixture(autouse=True)
