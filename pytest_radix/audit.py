@@ -39,6 +39,9 @@ _CLIENT_SECRET = re.compile(
 
 Finding = tuple[Path, int, str]
 
+REFUSED = "refused, not audited: "
+"""How a finding begins when the file could not be audited safely (line 0)."""
+
 
 def cassette_files(paths: Iterable[Path]) -> Iterator[Path]:
     """The YAML files named, and those under the directories named."""
@@ -94,7 +97,7 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
     try:
         scalars = list(_scalars(text))
     except AliasBombError as error:
-        return [(path, 0, f"refused, not audited: {error}")]
+        return [(path, 0, f"{REFUSED}{error}")]
     except Exception:  # not YAML: audit it line by line
         scalars = [(n, line, None) for n, line in enumerate(text.splitlines(), 1)]
     found: set[Finding] = set()
@@ -225,8 +228,11 @@ def main(arguments: list[str]) -> int:
     for path, line, what in findings:
         print(f"{path}:{line}: {what}")
     files = len(list(cassette_files(paths)))
+    refused = sum(what.startswith(REFUSED) for _, _, what in findings)
     if findings:
-        print(f"pytest-radix audit: {len(findings)} secret(s) found in {files} file(s)")
+        counts = [f"{len(findings) - refused} secret(s) found"] * (len(findings) > refused)
+        counts += [f"{refused} file(s) refused"] * (refused > 0)
+        print(f"pytest-radix audit: {', '.join(counts)} in {files} file(s)")
         return 1
     print(f"pytest-radix audit: {files} file(s) clean")
     return 0

@@ -3,8 +3,9 @@
 An alias points to a node composed already, so composing a file costs time and memory linear in
 its size; but walking the composed document as a tree — as a loader's constructor, the cassette
 reader, the scrubber and ``audit`` do — visits an alias's target once per alias, and a few nested
-aliases make that exponential (a 2.5 KB file expands to billions of nodes). The expanded size is
-counted here, once per node, before anything walks the document; a text without ``&`` has no
+aliases make that exponential (a 2.5 KB file expands to billions of nodes), or repeat one long
+string until memory runs out. The expanded size — nodes and the characters of their scalars —
+is counted here, once per node, before anything walks the document; a text without ``&`` has no
 anchor, hence no alias, and is not counted.
 """
 
@@ -14,11 +15,12 @@ import yaml
 
 __all__ = ["AliasBombError", "compose", "expanded_size"]
 
-NODES_PER_CHARACTER = 10
-"""How far aliases may expand a document: this many nodes per character of its text (a
-document without aliases has fewer nodes than characters), and at least ``MIN_NODES``."""
+EXPANSION = 10
+"""How far aliases may expand a document: its expanded size (nodes plus scalar characters) may
+be this many times the length of its text (a document without aliases is at most about twice
+its length), and at least ``MIN_SIZE``."""
 
-MIN_NODES = 100_000
+MIN_SIZE = 100_000
 
 
 class AliasBombError(ValueError):
@@ -29,8 +31,8 @@ def compose(text: str) -> yaml.Node | None:
     """The node graph of a one-document YAML text (libyaml's composer when installed); nothing
     is constructed, so no tag runs code.
 
-    Raises :class:`AliasBombError` when its aliases expand it past ``NODES_PER_CHARACTER`` nodes
-    per character (or make it contain itself), and ``yaml.YAMLError`` when it is not YAML.
+    Raises :class:`AliasBombError` when its aliases expand it past ``EXPANSION`` times its
+    length (or make it contain itself), and ``yaml.YAMLError`` when it is not YAML.
     """
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
@@ -38,19 +40,20 @@ def compose(text: str) -> yaml.Node | None:
     finally:
         loader.dispose()
     if node is not None and "&" in text:  # no "&": no anchor, no alias, a tree
-        limit = max(MIN_NODES, NODES_PER_CHARACTER * len(text))
+        limit = max(MIN_SIZE, EXPANSION * len(text))
         size = expanded_size(node, limit)
         if size > limit:
             raise AliasBombError(
-                f"its YAML aliases expand it to more than {limit} nodes (a 'billion laughs' "
-                "file?); pytest-radix never writes aliases like these"
+                f"its YAML aliases expand it more than {EXPANSION}-fold, past {limit} nodes and "
+                "characters (a 'billion laughs' file?); pytest-radix never writes aliases like "
+                "these"
             )
     return node
 
 
 def expanded_size(root: yaml.Node, limit: int) -> int:
-    """How many nodes ``root`` has once its aliases are expanded, counting up to just past
-    ``limit``; each node of the graph is visited once."""
+    """How many nodes and scalar characters ``root`` has once its aliases are expanded,
+    counting up to just past ``limit``; each node of the graph is visited once."""
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
     todo: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -60,7 +63,8 @@ def expanded_size(root: yaml.Node, limit: int) -> int:
         children = _children(node)
         if children_done:
             open_nodes.discard(key)
-            sizes[key] = min(limit + 1, 1 + sum(sizes[id(child)] for child in children))
+            own = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+            sizes[key] = min(limit + 1, 1 + own + sum(sizes[id(child)] for child in children))
             if sizes[key] > limit:
                 return sizes[key]
             continue

@@ -415,6 +415,30 @@ BILLION_LAUGHS = "\n".join(
 )
 """A 1 KB cassette whose aliases expand to 9⁹ (387 million) strings."""
 
+LONG_STRING_BOMB = "\n".join(
+    [
+        f'a: &a "{"x" * 20_000}"',
+        *(
+            f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]"
+            for previous, name in zip("abcd", "bcde", strict=True)
+        ),
+        "interactions:",
+        "- request: {method: GET, uri: 'http://127.0.0.1:9/export', body: null, headers: {}}",
+        "  response:",
+        "    status: {code: 200, message: OK}",
+        "    headers: {X-Junk: *e}",
+        "    body: {string: '[]'}",
+        "version: 1",
+        "",
+    ]
+)
+"""A 20 KB cassette of few nodes (66 thousand once expanded) whose aliases repeat one string
+into 1.2 GB."""
+
+BOMBS = pytest.mark.parametrize(
+    "bomb_text", [BILLION_LAUGHS, LONG_STRING_BOMB], ids=["many-nodes", "long-string"]
+)
+
 
 def limited(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``command`` under bash with 1.5 GB of address space (a bomb would need far more)."""
@@ -428,30 +452,37 @@ def limited(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@BOMBS
 def test_an_alias_bomb_cassette_is_refused_naming_it(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    bomb_text: str,
 ) -> None:
     pytester.makepyfile(test_api=CACHE_SUITE)
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
     bomb = cassette_dir(pytester) / "test_api" / "test_export.yaml"
-    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    bomb.write_text(bomb_text, encoding="utf-8")
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         monkeypatch.delenv(name)
     done = limited(f'"{sys.executable}" -m pytest -p no:cacheprovider -rf', pytester.path)
     text = done.stdout + done.stderr
     assert done.returncode == 1, text
-    assert f"RadixCassetteError: cassette {bomb} is refused: its YAML aliases expand it to" in text
+    refused = f"RadixCassetteError: cassette {bomb} is refused: its YAML aliases expand it more"
+    assert refused in text
     assert "MemoryError" not in text
-    assert bomb.read_text(encoding="utf-8") == BILLION_LAUGHS  # left as it was
+    assert bomb.read_text(encoding="utf-8") == bomb_text  # left as it was
 
 
-def test_audit_refuses_an_alias_bomb_naming_it(tmp_path: Path) -> None:
+@BOMBS
+def test_audit_refuses_an_alias_bomb_naming_it(tmp_path: Path, bomb_text: str) -> None:
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    bomb.write_text(bomb_text, encoding="utf-8")
     done = limited(f'"{sys.executable}" -m pytest_radix audit {bomb}', tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"{bomb}:0: refused, not audited: its YAML aliases expand it to more than" in done.stdout
+    assert f"{bomb}:0: refused, not audited: its YAML aliases expand it more than" in done.stdout
     assert "MemoryError" not in done.stderr
+    assert done.stdout.endswith("pytest-radix audit: 1 file(s) refused in 1 file(s)\n")
 
 
 def test_a_self_containing_alias_is_refused_and_small_aliases_are_not(tmp_path: Path) -> None:
