@@ -105,6 +105,8 @@ class TokenFile:
             info = directory.stat()
         except OSError as error:
             return f"{directory} cannot be made: {os_reason(error)}"
+        if not os.access(directory, os.W_OK | os.X_OK):  # read-only, or not ours to write
+            return f"{directory} cannot be written"
         if not hasattr(os, "getuid"):  # no POSIX owners and modes to check
             return None
         if info.st_uid != os.getuid():
@@ -253,11 +255,23 @@ class SharedTokenSource:
         self._rejected: set[str] = set()
         self._lock = threading.Lock()
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the first store's lock (a token cache whose lock cannot be made is dropped)."""
+        with self._lock, contextlib.ExitStack() as held:
+            while self.stores:
+                try:
+                    held.enter_context(self.stores[0].locked())
+                    break
+                except OSError as error:
+                    self._drop(self.stores[0], error)
+            yield
+
     def fetch(self) -> RadixToken:
         """A token with time left: a stored one, or a new one that is then stored."""
         if not self.stores:
             return self._fetch()
-        with self._lock, self.stores[0].locked():
+        with self._locked():
             for store in self.stores:
                 token = store.load()
                 if token is not None and not self._usable(token):
@@ -267,14 +281,15 @@ class SharedTokenSource:
                         if other is not store:
                             self._save(other, token)
                     return token
-            first = self.stores[0]
-            refused = first.refusal()
+            first = self.stores[0] if self.stores else None
+            refused = first.refusal() if first is not None else None
             if refused is not None:  # another worker's credentials were refused: same ones
                 raise refused
             try:
                 token = self._fetch()
             except RadixError as error:
-                first.remember_refusal(error)
+                if first is not None:
+                    first.remember_refusal(error)
                 raise
             for store in list(self.stores):
                 self._save(store, token)
@@ -285,18 +300,23 @@ class SharedTokenSource:
         try:
             store.save(token)
         except OSError as error:
-            if store.source != "cache":
-                raise RadixError(
-                    f"could not store the token in {store.path}: {os_reason(error)}"
-                ) from None
-            self.stores.remove(store)
-            warnings.warn(
-                RadixWarning(
-                    f"pytest-radix: the token cache {store.path} cannot be written "
-                    f"({os_reason(error)}); running without it"
-                ),
-                stacklevel=2,
-            )
+            self._drop(store, error)
+
+    def _drop(self, store: TokenFile, error: OSError) -> None:
+        """Go on without a token cache that cannot be written (warning); any other store's
+        failure is an error naming it."""
+        if store.source != "cache":
+            raise RadixError(
+                f"could not store the token in {store.path}: {os_reason(error)}"
+            ) from None
+        self.stores.remove(store)
+        warnings.warn(
+            RadixWarning(
+                f"pytest-radix: the token cache {store.path} cannot be written "
+                f"({os_reason(error)}); running without it"
+            ),
+            stacklevel=3,
+        )
 
     def _usable(self, token: RadixToken) -> bool:
         return str(token.value) not in self._rejected and not self._is_due(token)
@@ -306,7 +326,7 @@ class SharedTokenSource:
         self._rejected.add(value)
         if not self.stores:
             return
-        with self.stores[0].locked():
+        with self._locked():
             for store in self.stores:
                 stored = store.load()
                 if stored is not None and str(stored.value) == value:

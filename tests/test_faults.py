@@ -4,11 +4,13 @@ a recorded ``/auth`` error."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -397,6 +399,56 @@ def test_an_unwritable_home_runs_without_the_token_cache(
         output(result)
     )
     assert radix_env.auth_count == 1
+
+
+@contextlib.contextmanager
+def unwritable(directory: Path) -> Iterator[None]:
+    """``directory`` cannot be written while in the block: mode 0500, or for root (whom modes do
+    not stop) the immutable attribute."""
+    if os.geteuid() != 0:
+        directory.chmod(0o500)
+        try:
+            yield
+        finally:
+            directory.chmod(0o700)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("as root, only chattr +i (not installed) makes a directory unwritable")
+    subprocess.run(["chattr", "+i", str(directory)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+
+
+def test_a_token_cache_directory_that_cannot_be_written_is_not_used(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, home: Path
+) -> None:
+    cached_run(pytester).assert_outcomes(passed=1)
+    (path,) = cached_tokens(home)
+    with unwritable(path.parent):
+        result = cached_run(pytester)
+    result.assert_outcomes(passed=1, warnings=1)
+    assert f"the token cache is not used: {path.parent} cannot be written" in output(result)
+    assert radix_env.auth_count == 2
+
+
+def test_a_token_cache_whose_lock_cannot_be_made_is_dropped_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    from pytest_radix import RadixToken, RadixWarning
+    from pytest_radix.auth import needs_renewal
+    from pytest_radix.sharing import SharedTokenSource
+
+    cache = TokenFile(tmp_path / "cache" / "token.json", source="cache")
+    cache.lock_path.mkdir(parents=True)  # a directory where the lock file goes
+    source = SharedTokenSource(
+        lambda: RadixToken("opaque-token-uncached", 600.0), [cache], needs_renewal
+    )
+    with pytest.warns(RadixWarning, match=r"token cache .*token.json cannot be written .*Errno"):
+        token = source.fetch()
+    assert token.value == "opaque-token-uncached" and source.stores == []
+    source.discard(token.value)  # no store left to drop it from: no error either
 
 
 # -- YAML alias bombs ---------------------------------------------------------------------------
