@@ -225,13 +225,29 @@ def _distributes(config: pytest.Config) -> bool:
     )
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On an xdist worker, send this worker's counts to the controller."""
-    run = session.config.stash.get(RUN, None)
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if run is not None and isinstance(workeroutput, dict):
-        workeroutput[COUNTS_KEY] = run.local_counts()
-        workeroutput[USAGE_KEY] = run.usage.to_json()
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionstart() -> Generator[None, Any, Any]:
+    """Mask a ``pytest.exit`` message raised as the session starts (pytest prints it itself)."""
+    try:
+        return (yield)
+    except pytest.exit.Exception as error:
+        _mask_exit(error)
+        raise
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish() -> Generator[None, Any, Any]:
+    """Mask a ``pytest.exit`` message raised as the session ends (pytest prints it itself)."""
+    try:
+        return (yield)
+    except pytest.exit.Exception as error:
+        _mask_exit(error)
+        raise
+
+
+def _mask_exit(error: Any) -> None:  # pytest.exit.Exception, which is not a type to mypy
+    error.msg = mask(str(error.msg))
+    error.args = (error.msg,)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -337,10 +353,8 @@ def _mask_report(report: pytest.TestReport | pytest.CollectReport) -> None:
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
     """Mask what is shown when the run is interrupted (Ctrl-C, SIGTERM, ``pytest.exit``):
     the exit message, and the traceback with its locals (``--full-trace``)."""
-    error = excinfo.value
-    if isinstance(error, pytest.exit.Exception):
-        error.msg = mask(str(error.msg))
-        error.args = (error.msg,)
+    if isinstance(excinfo.value, pytest.exit.Exception):
+        _mask_exit(excinfo.value)
     getrepr = excinfo.getrepr
 
     def masked_getrepr(*args: Any, **kwargs: Any) -> Any:
@@ -377,6 +391,13 @@ class RadixReporter:
         if report.skipped and isinstance(report.longrepr, tuple):
             reason = str(report.longrepr[2]).removeprefix("Skipped: ")
             self.run.skipped_for_credentials += reason.startswith(SKIP_PREFIX)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """On an xdist worker, send this worker's counts to the controller."""
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if isinstance(workeroutput, dict):
+            workeroutput[COUNTS_KEY] = self.run.local_counts()
+            workeroutput[USAGE_KEY] = self.run.usage.to_json()
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """``radix: 1 authentication request, 0 cassettes replayed, 0 recorded``."""

@@ -560,7 +560,9 @@ def test_ctrl_c_during_a_request_with_full_trace_is_masked(
     assert not found, f"{len(found)} leaked fragments, in these lines:\n{where(text, found)}"
 
 
-@pytest.mark.parametrize("where", ["test", "session-teardown"])
+@pytest.mark.parametrize(
+    "where", ["test", "session-teardown", "sessionfinish-hook", "sessionstart-hook"]
+)
 def test_pytest_exit_message_is_masked(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, where: str
 ) -> None:
@@ -574,23 +576,42 @@ def test_pytest_exit_message_is_masked(
             pytest.exit(f"stopping: token {radix_token} key {radix_credentials.client_secret}")
 
         def test_exit(radix_token, radix_credentials, request):
+            request.config.exit_secrets = (radix_token, radix_credentials.client_secret)
             if request.config.getoption("--where") == "session-teardown":
                 request.getfixturevalue("exits_at_the_end")
-            else:
+            elif request.config.getoption("--where") == "test":
                 pytest.exit(f"stopping: token {radix_token} key {radix_credentials.client_secret}")
         """
     )
     pytester.makeconftest(
         """
+        import os
+
+        import pytest
+
         def pytest_addoption(parser):
             parser.addoption("--where")
+
+        def pytest_sessionstart(session):
+            if session.config.getoption("--where") == "sessionstart-hook":
+                key = os.environ["RADIX_CLIENT_SECRET"]
+                pytest.exit(f"stopping: token {key} key {key}")
+
+        def pytest_sessionfinish(session):
+            if session.config.getoption("--where") == "sessionfinish-hook":
+                token, key = session.config.exit_secrets
+                pytest.exit(f"stopping: token {token} key {key}")
         """
     )
     result = run(pytester, "--full-trace", f"--where={where}")
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    passed = where == "sessionfinish-hook"  # the run had ended well
+    assert result.ret == (pytest.ExitCode.OK if passed else pytest.ExitCode.INTERRUPTED)
     text = everything(result, pytester.path)
     assert "stopping: token *** key ***" in text
-    assert_no_secret(text, radix_env)
+    if where == "sessionstart-hook":  # before any test: the key is the only secret yet
+        assert not leaks(text, [radix_env.client_secret])
+    else:
+        assert_no_secret(text, radix_env)
 
 
 def test_log_record_extra_fields_are_masked(
