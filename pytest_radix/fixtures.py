@@ -171,18 +171,18 @@ PropertyRecorder = Callable[[str, object], None]
 def _masking(record: PropertyRecorder) -> PropertyRecorder:
     def masked(name: str, value: object) -> None:
         __tracebackhide__ = True
-        record(name, masked_value(value))
+        record(masked_value(name), masked_value(value))
 
     return masked
 
 
 @pytest.fixture(scope="session")
 def record_testsuite_property(record_testsuite_property: PropertyRecorder) -> PropertyRecorder:
-    """pytest's ``record_testsuite_property``, with secrets masked in the values it writes."""
+    """pytest's ``record_testsuite_property``, with secrets masked in what it writes."""
     return _masking(record_testsuite_property)
 
 
 @pytest.fixture
 def record_xml_attribute(record_xml_attribute: PropertyRecorder) -> PropertyRecorder:
-    """pytest's ``record_xml_attribute``, with secrets masked in the values it writes."""
+    """pytest's ``record_xml_attribute``, with secrets masked in what it writes."""
     return _masking(record_xml_attribute)

@@ -346,7 +346,9 @@ def _mask_report(report: pytest.TestReport | pytest.CollectReport) -> None:
         report.wasxfail = mask(report.wasxfail)  # type: ignore[union-attr]
     properties = getattr(report, "user_properties", None)
     if properties:  # a new list: the test's own objects stay as they are
-        report.user_properties = [(k, masked_value(v)) for k, v in properties]  # type: ignore[union-attr]
+        report.user_properties = [  # type: ignore[union-attr]
+            (masked_value(name), masked_value(value)) for name, value in properties
+        ]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -492,6 +492,9 @@ def test_records(radix_token, radix_credentials, record_property, record_xml_att
     record_xml_attribute("key_bytes", secret.encode())
     record_testsuite_property("suite_key", secret)
     record_testsuite_property("suite_tokens", {token})
+    record_property("named " + token, 1)
+    record_xml_attribute("named_" + secret, 1)
+    record_testsuite_property("named " + secret, 1)
 
 
 def test_user_objects_are_not_changed(radix_token, radix_credentials):
