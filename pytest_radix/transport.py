@@ -17,10 +17,12 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from pytest_radix.errors import RadixTransportError
+from pytest_radix.urls import origin_of
 
 __all__ = [
     "MAX_RETRY_AFTER",
     "RETRIES",
+    "NotSentAgain",
     "RadixAdapter",
     "RadixRetry",
     "RetryAfterTooLong",
@@ -79,9 +81,41 @@ class _HTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
 _POOLS = {"http": _HTTPConnectionPool, "https": _HTTPSConnectionPool}
 
 
+class NotSentAgain(requests.exceptions.ConnectionError):
+    """A request not sent: an earlier one to its origin got no answer on any attempt."""
+
+
 class RadixAdapter(HTTPAdapter):
     """requests' ``HTTPAdapter`` whose pools (direct or through an HTTP proxy) keep urllib3's
-    connection classes while vcrpy patches them: HTTP mocking libraries never see its traffic."""
+    connection classes while vcrpy patches them: HTTP mocking libraries never see its traffic.
+
+    Once a request got no answer within its timeout on any attempt, the adapter sends nothing
+    more to that origin (:class:`NotSentAgain`): a server that accepts connections and never
+    answers costs one request's attempts, not every request's.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unanswered: dict[tuple[str, str, int | None], str] = {}
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Send ``request``, unless its origin went unanswered earlier."""
+        origin = origin_of(request.url or "")
+        first = self._unanswered.get(origin)
+        if first is not None:
+            raise NotSentAgain(
+                f"{first} got no answer on any attempt earlier in this run; nothing more is "
+                "sent to that server",
+                request=request,
+            )
+        try:
+            return super().send(request, *args, **kwargs)
+        except requests.RequestException as error:
+            if timed_out(error):
+                self._unanswered.setdefault(origin, f"{request.method} {request.url}")
+            raise
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """requests' pool manager, with pools of urllib3's own connections."""
@@ -123,6 +157,8 @@ def request_failed(
     """The error for a request that got no usable answer, naming its method and URL."""
     if isinstance(error, RetryAfterTooLong):
         return RadixTransportError(f"{method} {url} {error}")
+    if isinstance(error, NotSentAgain):
+        return RadixTransportError(f"{method} {url} was not sent: {error}", sent=False)
     reason = describe_failure(error, timeout=timeout)
     return RadixTransportError(f"{method} {url} failed: {reason}", timed_out=timed_out(error))
 

@@ -269,6 +269,37 @@ def test_a_dead_server_costs_one_auth_for_the_whole_run(
     result.stdout.fnmatch_lines(["radix: 1 authentication request, *"])
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "xdist-n2"])
+def test_a_server_that_stops_answering_costs_one_request_per_process(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    """``/auth`` answers, then ``/export`` never does: once a request went unanswered on every
+    attempt, the other tests fail at once instead of each waiting as long."""
+    radix_env.queue("/export", *[FakeResponse(hang=True)] * 40)
+    monkeypatch.setenv("RADIX_TIMEOUT", "0.5")
+    pytester.makepyfile(
+        test_api="".join(
+            f"def test_{n}(radix_session):\n    radix_session.get('/export')\n\n" for n in range(6)
+        )
+    )
+    args = ("-p", "no:cacheprovider", "-rf", "-p", "no:randomly")
+    if workers:
+        result = pytester.runpytest_subprocess(*args, "-n", str(workers), timeout=120)
+    else:
+        result = run(pytester, *args)
+    text = output(result)
+    result.assert_outcomes(failed=6)
+    assert len(radix_env.requests_to("/export")) == 4 * max(workers, 1)  # each process: one
+    assert text.count("/export failed: no answer within 0.5 s per attempt") >= max(workers, 1)
+    not_sent = "/export was not sent: GET http://127.0.0.1:*/export got no answer on any attempt"
+    result.stdout.fnmatch_lines([f"*{not_sent}*"])
+    assert text.count("/export was not sent: ") >= 6 - max(workers, 1)
+    result.stdout.fnmatch_lines(["radix: 1 authentication request, *"])
+
+
 def test_the_lock_timeout_message_does_not_say_to_delete_a_live_lock(tmp_path: Path) -> None:
     import filelock
 
