@@ -180,7 +180,12 @@ def test_export(radix_session):
 
 
 def test_reprs(radix_config, radix_credentials, radix_auth, radix_token, radix_session,
-               radix_session_factory, tmp_path):
+               radix_session_factory, tmp_path, record_property, record_xml_attribute,
+               record_testsuite_property):
+    record_property("token", radix_token)
+    record_xml_attribute("key", str(radix_credentials.client_secret))
+    record_testsuite_property("token " + str(radix_token), {str(radix_token)})
+    log.info("headers", extra={"headers": {"Authorization": f"Bearer {radix_token}"}})
     lines = []
     for value in (radix_config, radix_credentials, radix_auth, radix_token, radix_session,
                   radix_session_factory, radix_auth.token, radix_credentials.client_secret):
@@ -215,6 +220,11 @@ REPORT_OPTIONS = (
     "--log-level=DEBUG",
     "-o",
     "junit_logging=all",
+    "-o",
+    "junit_family=xunit1",  # where record_property and record_xml_attribute may write
+    "--full-trace",
+    "-W",
+    "ignore::pytest.PytestExperimentalApiWarning",  # record_xml_attribute's
 )
 
 
@@ -284,7 +294,9 @@ def test_every_report_option_at_once_leaves_no_byte_of_a_secret(
     pytester.makepyfile(test_suite=SUITE)
     xml = pytester.path / "report.xml"
     basetemp = pytester.path / "basetemp"
+    debug = pytester.path / "debug.log"
     args = [*REPORT_OPTIONS, f"--junitxml={xml}", f"--basetemp={basetemp}"]
+    args += [f"--report-log={pytester.path / 'report.jsonl'}", f"--debug={debug}"]
     args += ["-p", "no:hypothesispytest"]  # the cache provider stays: .pytest_cache is searched
     if workers is None:
         result = pytester.runpytest(*args)
@@ -312,6 +324,9 @@ def test_every_report_option_at_once_leaves_no_byte_of_a_secret(
     cache = pytester.path / ".pytest_cache"
     assert (cache / "v" / "cache" / "lastfailed").is_file()
     assert 'failures="2"' in xml.read_text(encoding="utf-8")
+    assert '<property name="token" value="***"' in xml.read_text(encoding="utf-8")
+    assert '"user_properties"' in (pytester.path / "report.jsonl").read_text(encoding="utf-8")
+    assert "pytest_fixture_setup" in debug.read_text(encoding="utf-8")
     (reprs,) = basetemp.rglob("reprs.txt")
     assert reprs.read_text(encoding="utf-8").count("REPR") == 8
     # the search
