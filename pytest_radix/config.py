@@ -7,6 +7,7 @@ One precedence for all: command line > environment > ini (``-o`` counts as ini) 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,7 +260,9 @@ def resolve(
     parsed["cassette_dir"] = Setting(directory, cassettes.source)
     report = parsed["drift_report"]
     if report.value is not None:
-        parsed["drift_report"] = Setting(base[report.source] / report.value, report.source)
+        path = base[report.source] / report.value
+        _check_writable(path, _label(_BY_NAME["drift_report"], report.source, report.value))
+        parsed["drift_report"] = Setting(path, report.source)
     url = parsed["base_url"]
     label = _label(_BY_NAME["base_url"], url.source, url.value)
     checked = check_base_url(url.value, allow_http=parsed["allow_http"].value, label=label)
@@ -353,6 +356,19 @@ def _boolean(value: Any, label: str) -> bool:
             f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}"
         )
     return parsed
+
+
+def _check_writable(path: Path, label: str) -> None:
+    """Refuse, before the run, a file the run could not write at its end (missing
+    directories are made then)."""
+    if path.is_dir():
+        raise RadixConfigError(f"{label} is a directory; give a file name")
+    existing = next(parent for parent in path.parents if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RadixConfigError(
+            f"{label} cannot be written: {existing} is not a directory this user can write "
+            "to; give another file"
+        )
 
 
 def _path(value: Any, label: str) -> Path:

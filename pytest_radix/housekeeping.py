@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_radix.errors import RadixCassetteError
-from pytest_radix.files import atomic_write
+from pytest_radix.files import atomic_write, os_reason
 from pytest_radix.names import AUTH_CASSETTE
 from pytest_radix.run import RadixRun
 from pytest_radix.usage import stale_summary
@@ -140,7 +140,13 @@ class Housekeeping:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         path = self.run.config.drift_report
         if path is not None:
-            atomic_write(path, json.dumps(report, indent=2) + "\n")
+            try:
+                atomic_write(path, json.dumps(report, indent=2) + "\n")
+            except OSError as error:
+                reason = os_reason(error)
+                self.lines.append(f"radix: the drift report {path} was not written: {reason}")
+                if session.exitstatus == pytest.ExitCode.OK:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """The stale, unused and drift lines of the end summary, and the ``radix drift``

@@ -638,6 +638,33 @@ def test_verify_matches_a_url_holding_the_key_and_never_shows_it(
     assert radix_env.client_secret not in text
 
 
+REPORT_TAKEN_SUITE = """
+from pathlib import Path
+
+def test_export(radix_session):
+    assert radix_session.get("/export").status_code == 200
+    Path("drift.json").mkdir()  # the report's place is taken while the run goes on
+"""
+
+
+def test_a_drift_report_that_cannot_be_written_at_the_end_is_said_and_fails_the_run(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    make_suite(pytester, REPORT_TAKEN_SUITE)
+    record(pytester).assert_outcomes(passed=1)
+    (pytester.path / "drift.json").rmdir()
+    result = run(pytester, "--radix-verify", "--radix-drift-report", "drift.json")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "radix: drift in 0 of 2 cassettes: 0 breaking, 0 additive",
+            f"radix: the drift report {pytester.path / 'drift.json'} was not written: *",
+        ]
+    )
+    assert "Traceback" not in output(result) and "INTERNALERROR" not in output(result)
+
+
 STREAM_SUITE = """
 def test_events(radix_session):
     with radix_session.get("/events", stream=True, timeout=5) as response:

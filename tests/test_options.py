@@ -523,6 +523,30 @@ def test_bad_max_age(
     assert f"pytest-radix: {label} is not a positive number of days; give for example 30" in text
 
 
+@pytest.mark.parametrize(
+    ("level", "value", "problem"),
+    [
+        ("cli", "reports", "is a directory; give a file name"),
+        ("env", "a-file/drift.json", "cannot be written: {path}/a-file is not a directory"),
+        ("ini", "a-file/new/drift.json", "cannot be written: {path}/a-file is not a directory"),
+    ],
+    ids=["a-directory", "in-a-file", "under-a-file"],
+)
+def test_a_drift_report_that_cannot_be_written_is_a_usage_error(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    level: str,
+    value: str,
+    problem: str,
+) -> None:
+    """Refused before a live run, not found out at its end."""
+    (pytester.path / "reports").mkdir()
+    (pytester.path / "a-file").write_text("", encoding="utf-8")
+    args, label = set_level(pytester, monkeypatch, "drift_report", level, value)
+    text = usage_error(pytester, *args)
+    assert f"pytest-radix: {label} {problem.format(path=pytester.path)}" in text
+
+
 def test_verify_without_credentials_is_a_usage_error(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
