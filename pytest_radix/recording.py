@@ -21,6 +21,7 @@ import pytest
 
 from pytest_radix.credentials import RadixCredentials
 from pytest_radix.errors import (
+    RadixAuthError,
     RadixCassetteError,
     RadixConfigError,
     RadixTransportError,
@@ -330,13 +331,14 @@ class Recorder:
             warnings.simplefilter("ignore", RadixWarning)  # replay ignores the recorded expiry
             try:
                 token = authenticate(credentials, **config.client_settings(), session=session)
-            except RadixTransportError:  # a recorded 429/5xx: nothing was sent, nor retried
+            except (RadixTransportError, RadixAuthError) as error:
+                # a recorded 429/5xx or refusal (replay-only: every request got an answer)
                 answer = answers[-1]
+                why = "refusing the credentials" if isinstance(error, RadixAuthError) else "failing"
                 failure = RadixCassetteError(
                     f"the authentication cassette {self.auth_path} holds an /auth answer "
-                    f"{answer.status_code} {answer.reason}, recorded while the server was "
-                    "failing; nothing was sent now. Delete it and record it again: "
-                    + self.record_command()
+                    f"{answer.status_code} {answer.reason}, recorded while the server was {why}; "
+                    "nothing was sent now. Delete it and record it again: " + self.record_command()
                 )
             else:
                 self._note(cassette)

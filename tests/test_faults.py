@@ -173,8 +173,20 @@ def test_a_bad_cassette_name_is_refused_clearly(
 # -- a recorded /auth failure, replayed -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("status", "reason", "why"),
+    [
+        ("500", "Internal Server Error", "failing"),
+        ("401", "Unauthorized", "refusing the credentials"),
+    ],
+)
 def test_a_recorded_auth_failure_replays_as_a_cassette_error_not_a_network_one(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    status: str,
+    reason: str,
+    why: str,
 ) -> None:
     """pytest-radix writes no failed /auth, but a hand-edited or older cassette may hold one."""
     pytester.makepyfile(
@@ -182,14 +194,14 @@ def test_a_recorded_auth_failure_replays_as_a_cassette_error_not_a_network_one(
     )
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
     auth = cassette_dir(pytester) / "radix_auth.yaml"
-    text = auth.read_text(encoding="utf-8").replace("code: 200", "code: 500")
-    auth.write_text(text.replace("message: OK", "message: Internal Server Error"), "utf-8")
+    text = auth.read_text(encoding="utf-8").replace("code: 200", f"code: {status}")
+    auth.write_text(text.replace("message: OK", f"message: {reason}"), "utf-8")
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET", "RADIX_BASE_URL"):
         monkeypatch.delenv(name)
     result = run(pytester, "-rA")
     text = output(result)
-    assert f"the authentication cassette {auth} holds an /auth answer 500 " in text
-    assert "nothing was sent now. Delete it and record it again" in text
+    assert f"the authentication cassette {auth} holds an /auth answer {status} " in text
+    assert f"recorded while the server was {why}; nothing was sent now. Delete it" in text
     assert "on every attempt" not in text and "POST https://api.radix.com/auth" not in text
 
 
