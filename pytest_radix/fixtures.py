@@ -75,7 +75,6 @@ def radix_auth(
     auth = RadixAuth(
         radix_credentials, **radix_config.client_settings(), fetch=fetch, discard=discard
     )
-    run.auths.append(auth)
     yield auth
     auth.close()
 

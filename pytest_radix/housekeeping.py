@@ -64,8 +64,10 @@ class Housekeeping:
         self.collection_errors += report.failed
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Remember the Radix tests that did not pass (failed, skipped, xfailed)."""
-        if "radix" in report.keywords and (report.failed or report.skipped):
+        """Remember the Radix tests that did not pass (failed, skipped, xfailed), and any test
+        whose xdist worker died running it (what that worker used is not known)."""
+        crashed = report.failed and report.when == "???"  # xdist's report for a dead worker
+        if crashed or ("radix" in report.keywords and (report.failed or report.skipped)):
             self.failed.add(report.nodeid)
 
     @pytest.hookimpl(trylast=True)

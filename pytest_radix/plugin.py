@@ -200,7 +200,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_radix.housekeeping import Housekeeping
         from pytest_radix.recording import CassettePlugin, Recorder
 
-        run.recorder = Recorder(settings, mode, Path(config.rootpath), handover, run.usage)
+        run.recorder = Recorder(
+            settings, mode, Path(config.rootpath), handover, run.usage, run.note_auth_sent
+        )
         config.pluginmanager.register(CassettePlugin(run.recorder), "radix-cassettes")
         config.pluginmanager.register(Housekeeping(run), "radix-housekeeping")
 

@@ -12,7 +12,7 @@ import re
 import shlex
 import threading
 import warnings
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -194,8 +194,11 @@ class Recorder:
         rootdir: Path,
         handover: Path | None = None,
         usage: Usage | None = None,
+        on_auth_sent: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
+        self.on_auth_sent = on_auth_sent
+        """Called as each live ``/auth`` goes out."""
         self.mode = mode
         self.rootdir = rootdir
         self.directory = config.cassette_dir
@@ -214,7 +217,6 @@ class Recorder:
         self.live = mode in ("all", "verify")
         self.unsaved_auth: RadixCassetteError | None = None
         """Why ``radix_auth.yaml`` could not be written (its live ``/auth`` is not repeated)."""
-        self.unsaved_auth_requests = 0
         self.handover = handover
         self.usage = usage if usage is not None else Usage()
         self._auth_expired: bool | None = None
@@ -366,6 +368,7 @@ class Recorder:
         cassette = self._cassette(self.auth_path, "verify" if self.mode == "verify" else "all")
         live = make_adapter(retry_post=True, pool_maxsize=4)
         self._thread.authenticating = True  # radix_vcr's patching must not record it again
+        self.on_auth_sent()
         try:
             with auth_session(CassetteAdapter(cassette, live)) as session:
                 token = authenticate(credentials, **config.client_settings(), session=session)
@@ -378,7 +381,6 @@ class Recorder:
         try:
             cassette.save()
         except RadixCassetteError as error:
-            self.unsaved_auth_requests += 1
             self.unsaved_auth = RadixCassetteError(
                 f"{error}; recording needs it, so the tests that use Radix fail, and /auth is "
                 "not sent again in this run"

@@ -17,7 +17,6 @@ from pytest_radix.errors import RadixWarning
 from pytest_radix.usage import Usage
 
 if TYPE_CHECKING:
-    from pytest_radix.auth import RadixAuth
     from pytest_radix.recording import Recorder
     from pytest_radix.token import RadixToken
 
@@ -34,7 +33,6 @@ class RadixRun:
     config: RadixConfig
     mode: str
     mode_reason: str
-    auths: list[RadixAuth] = field(default_factory=list)
     recorder: Recorder | None = None
     handover: Path | None = None
     """On an xdist worker, the run's hand-over directory (tokens shared with the others)."""
@@ -44,13 +42,23 @@ class RadixRun:
     usage: Usage = field(default_factory=Usage)
     """What this process and its xdist workers did with the cassettes."""
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    auth_sent: int = 0
+    """``/auth`` requests this process sent (counted as they go out: one cut short by a
+    timeout, an interrupt or a failure counts too; replayed ones do not)."""
+    flush: Callable[[], None] | None = None
+    """Called after each ``/auth`` sent (an xdist worker keeps its counts on disk)."""
+
+    def note_auth_sent(self) -> None:
+        """An ``/auth`` request is going out."""
+        self.auth_sent += 1
+        if self.flush is not None:
+            self.flush()
 
     def local_counts(self) -> dict[str, int]:
         """This process's ``/auth`` requests (replays not counted) and cassette counts."""
         cassettes = self.recorder.counts() if self.recorder else {}
         return {
-            "auth": sum(auth.auth_count for auth in self.auths)
-            + (self.recorder.unsaved_auth_requests if self.recorder else 0),
+            "auth": self.auth_sent,
             **{name: cassettes.get(name, 0) for name in ("replayed", "recorded", "unsaved")},
         }
 
@@ -81,7 +89,10 @@ class RadixRun:
             fetch = functools.partial(recorder.fetch, credentials, config, shared)
             return fetch, shared.discard if shared is not None else None
 
-        live = functools.partial(authenticate, credentials, **config.client_settings())
+        def live() -> RadixToken:
+            self.note_auth_sent()
+            return authenticate(credentials, **config.client_settings())
+
         if config.token_cache:
             cache = cache_file(*client, lock_timeout=wait)
             problem = cache.unusable()

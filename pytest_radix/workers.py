@@ -139,6 +139,7 @@ class WorkerCounts:
         self.run = run
         self.path = directory / _COUNTS_FILES.replace("*", str(os.getpid()))
         self.written: dict[str, int] = {}
+        run.flush = self.pytest_runtest_logfinish  # an /auth is on file before it is sent
 
     def pytest_runtest_logfinish(self) -> None:
         """Keep the counts up to date in the file."""

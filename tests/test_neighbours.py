@@ -25,7 +25,7 @@ from test_cassettes import forget_credentials, make_suite, summary
 from urllib3.connection import HTTPSConnection
 
 from pytest_radix import RadixAuth, RadixCredentials, RadixSession
-from pytest_radix.testing import FakeRadixServer
+from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 FLAKY = """
 import pathlib
@@ -358,6 +358,8 @@ def test_an_async_fixtures_cassette_is_named_after_the_file_defining_it(
 TIMED_OUT = """
 import time
 
+import pytest
+
 
 def test_a(radix_session):
     assert radix_session.get("/export", params={"n": "a"}).ok
@@ -367,6 +369,7 @@ def test_b(radix_session):
     assert radix_session.get("/export", params={"n": "b"}).ok
 
 
+@pytest.mark.timeout(2, method="thread")
 def test_hangs(radix_session):
     time.sleep(30)
 
@@ -377,23 +380,61 @@ def test_c(radix_session):
 
 
 @pytest.mark.neighbours("timeout")
-def test_a_worker_killed_by_pytest_timeout_still_counts(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer
+def test_a_worker_killed_by_pytest_timeout_still_counts_and_prunes_nothing(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """pytest-timeout's thread method kills the worker: its counts are kept, and what it used
+    is unknown, so --radix-prune removes nothing (it used to remove the dead worker's
+    cassettes as unused)."""
     make_suite(pytester, TIMED_OUT)
-    result = pytester.runpytest_subprocess(
-        "-n",
-        "1",
-        "--timeout=2",
-        "--timeout-method=thread",
-        "--radix-record-mode=once",
-        timeout=120,
-    )
+    args = ("-p", "no:randomly", "-n", "1")
+    result = pytester.runpytest_subprocess(*args, "--radix-record-mode=once", timeout=120)
     assert outcomes(result) == {"passed": 3, "failed": 1}
     assert "crashed while running" in output(result)
     assert radix_env.auth_count == 1
     result.stdout.fnmatch_lines([summary(1, 0, 3)])
     assert recorded_names(pytester) == ["test_a.yaml", "test_b.yaml", "test_c.yaml"]
+
+    radix_env.stop()
+    forget_credentials(monkeypatch, base_url=radix_env.url)
+    replayed = pytester.runpytest_subprocess(*args, "--radix-prune", timeout=120)
+    assert outcomes(replayed) == {"passed": 3, "failed": 1}
+    replayed.stdout.fnmatch_lines(
+        ["radix: --radix-prune removed nothing: 1 Radix test did not pass"]
+    )
+    assert "unused" not in output(replayed)
+    assert recorded_names(pytester) == ["test_a.yaml", "test_b.yaml", "test_c.yaml"]
+
+
+AUTH_CUT_SHORT = """
+import pytest
+
+
+@pytest.mark.timeout(2)
+def test_a(radix_session):
+    assert radix_session.get("/export").ok
+
+
+def test_b(radix_session):
+    assert radix_session.get("/export").ok
+"""
+
+
+@pytest.mark.neighbours("timeout")
+@pytest.mark.parametrize("method", ["signal", "thread"])
+def test_an_auth_cut_short_by_pytest_timeout_is_counted(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, method: str
+) -> None:
+    """The first ``/auth`` hangs until pytest-timeout ends its test (the thread method kills
+    the xdist worker); the next test authenticates again. Both went out: both are counted."""
+    radix_env.queue("/auth", FakeResponse(hang=True))
+    make_suite(pytester, AUTH_CUT_SHORT)
+    args = ["-p", "no:randomly", f"--timeout-method={method}"]
+    args += ["-n", "1"] if method == "thread" else []
+    result = pytester.runpytest_subprocess(*args, timeout=120)
+    assert outcomes(result) == {"passed": 1, "failed": 1}
+    assert radix_env.auth_count == 2
+    result.stdout.fnmatch_lines([summary(2, 0, 0)])
 
 
 PLACEHOLDER_CONFTEST = """
