@@ -66,7 +66,7 @@ class Housekeeping:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Remember the Radix tests that did not pass (failed, skipped, xfailed), and any test
         whose xdist worker died running it (what that worker used is not known)."""
-        crashed = report.failed and report.when == "???"  # xdist's report for a dead worker
+        crashed = report.failed and str(report.when) == "???"  # xdist's, for a dead worker
         if crashed or ("radix" in report.keywords and (report.failed or report.skipped)):
             self.failed.add(report.nodeid)
 

@@ -622,6 +622,32 @@ class Recorder:
         return filelock.FileLock(str(marker), timeout=LOCK_TIMEOUT)
 
 
+def _clash_with_pytest_recording(item: pytest.Item, cassette: AnyCassette | None) -> str | None:
+    """Why pytest-recording writes this test's cassette file too (``None``: it does not).
+
+    Asked once the test is torn down, when ``item.funcargs`` holds pytest-recording's
+    ``vcr_cassette_dir``; its file name follows pytest-recording's rule (the
+    ``default_cassette`` marker, else the test's class and name).
+    """
+    directory = getattr(item, "funcargs", {}).get("vcr_cassette_dir")
+    if cassette is None or not isinstance(directory, str):
+        return None
+    marker = item.get_closest_marker("default_cassette")
+    if marker is not None and marker.args:
+        name = str(marker.args[0])
+    else:
+        from pytest_recording.plugin import get_default_cassette_name
+
+        name = get_default_cassette_name(getattr(item, "cls", None), item.name)
+    if Path(directory, f"{name}.yaml").resolve() != cassette.path.resolve():
+        return None
+    return (
+        f"pytest-radix and pytest-recording both write {cassette.path} for {item.nodeid}, each "
+        "over the other's recording; give radix_cassette_dir a directory of its own, such as "
+        "cassettes/radix (pytest-radix's cassette was not saved)"
+    )
+
+
 def _no_live(cassette: AnyCassette) -> BaseAdapter:
     """A live transport that refuses: replay-only cassettes never reach the network."""
     from requests.adapters import BaseAdapter
@@ -731,9 +757,12 @@ class CassettePlugin:
         if call.when == "teardown":
             self.recorder.item = None
             cassette = self.recorder.item_cassettes.pop(item.nodeid, None)
+            clash = _clash_with_pytest_recording(item, cassette)
             try:
-                failed = report.failed or item.stash.get(FAILED, False)
+                failed = report.failed or item.stash.get(FAILED, False) or clash is not None
                 self.recorder.close(cassette, failed, owner=item.nodeid)
+                if clash is not None:
+                    raise RadixCassetteError(clash)
             except RadixCassetteError as error:
                 report.outcome = "failed"
                 report.longrepr = f"{type(error).__name__}: {error}"

@@ -484,6 +484,29 @@ def test_beside_pytest_recording_the_default_dirs_differ_and_audit_passes(
     assert "3 file(s) clean" in audit.stdout
 
 
+@pytest.mark.neighbours("recording")
+def test_a_cassette_dir_shared_with_pytest_recording_is_refused_naming_the_fix(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """``radix_cassette_dir = cassettes`` and a test file at the root: both plugins would
+    write ``cassettes/test_api/test_both.yaml``, each over the other's recording."""
+    pytester.makeini("[pytest]\nfilterwarnings = error\nradix_cassette_dir = cassettes\n")
+    pytester.makepyfile(test_api=WITH_OWN_TOKEN)
+    pytester.makeconftest(PLACEHOLDER_CONFTEST)
+    result = run(pytester, "--radix-record-mode=once", "--record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)  # the test passed; saving its cassette did not
+    shared = pytester.path / "cassettes" / "test_api" / "test_both.yaml"
+    result.stdout.fnmatch_lines(
+        [
+            f"*RadixCassetteError: pytest-radix and pytest-recording both write {shared} for "
+            "test_api.py::test_both, each over the other's recording; give radix_cassette_dir "
+            "a directory of its own, such as cassettes/radix (pytest-radix's cassette was not "
+            "saved)*"
+        ]
+    )
+    assert uris(shared) == [radix_env.url + "/status"]  # pytest-recording's, left alone
+
+
 @pytest.mark.neighbours("randomly")
 def test_pytest_randomly_any_order_records_and_replays(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
