@@ -629,8 +629,9 @@ def test_all_rewrites_a_shared_cassette_once_and_keeps_every_test_in_it(
         ("-k", "test_one"),
         ("--deselect", "tests/test_api.py::test_two"),
         ("tests/test_api.py::test_one",),
+        ("-m", "not later", "-o", "markers=later: run later"),
     ],
-    ids=["-k", "--deselect", "node id"],
+    ids=["-k", "--deselect", "node id", "-m"],
 )
 def test_all_on_a_narrowed_run_keeps_what_tests_that_did_not_run_recorded(
     pytester: pytest.Pytester,
@@ -647,12 +648,14 @@ def test_all_on_a_narrowed_run_keeps_what_tests_that_did_not_run_recorded(
         def test_one(radix_session):
             assert radix_session.get("/export", params={"who": "one"}).ok
 
+        @pytest.mark.later
         @pytest.mark.radix_cassette("shared")
         def test_two(radix_session):
             assert radix_session.get("/export", params={"who": "two"}).ok
         """,
     )
-    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=2)
+    later = ("-o", "markers=later: run later")
+    run(pytester, "--radix-record-mode=once", *later).assert_outcomes(passed=2)
     path = cassette_dir(pytester) / "shared.yaml"
     before = len(radix_env.requests_to("/export"))
     rerecorded = run(pytester, "--radix-record-mode=all", *narrowing)
@@ -663,7 +666,7 @@ def test_all_on_a_narrowed_run_keeps_what_tests_that_did_not_run_recorded(
 
     radix_env.stop()
     forget_credentials(monkeypatch)
-    run(pytester).assert_outcomes(passed=2)
+    run(pytester, *later).assert_outcomes(passed=2)
 
 
 def test_all_never_replays_the_old_file_when_an_earlier_test_failed(

@@ -21,6 +21,7 @@ from helpers import (
     run,
     uris,
 )
+from helpers import run as in_process
 from test_cassettes import forget_credentials, make_suite, summary
 from urllib3.connection import HTTPSConnection
 
@@ -47,7 +48,7 @@ def outcomes(result: pytest.RunResult) -> dict[str, int]:
 
 
 @pytest.mark.neighbours("rerunfailures")
-@pytest.mark.parametrize("how", ["--reruns", "flaky"])
+@pytest.mark.parametrize("how", ["--reruns", "flaky", "--reruns -n 2"])
 def test_a_test_passing_on_its_rerun_saves_the_passing_attempts_cassette(
     pytester: pytest.Pytester,
     radix_env: FakeRadixServer,
@@ -55,9 +56,15 @@ def test_a_test_passing_on_its_rerun_saves_the_passing_attempts_cassette(
     how: str,
 ) -> None:
     flaky = "\n@pytest.mark.flaky(reruns=1)\ndef"
-    source = FLAKY if how == "--reruns" else FLAKY.replace("\ndef", flaky)
+    source = FLAKY if how.startswith("--reruns") else FLAKY.replace("\ndef", flaky)
     make_suite(pytester, "import pytest\n" + source)
-    args = ["--reruns", "1"] if how == "--reruns" else []
+    args = ["--reruns", "1"] if how.startswith("--reruns") else []
+
+    def run(pytester: pytest.Pytester, *more: str) -> pytest.RunResult:
+        if "-n" not in how:
+            return in_process(pytester, *more)
+        return pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2", *more, timeout=120)
+
     recorded = run(pytester, "--radix-record-mode=once", *args)
     assert outcomes(recorded) == {"passed": 1, "rerun": 1}
     recorded.stdout.fnmatch_lines([summary(1, 0, 1)])
@@ -298,6 +305,12 @@ def test_pytest_repeat_repetitions_share_the_tests_cassette(
     run(pytester, "--radix-record-mode=once", "--count=2").assert_outcomes(passed=6)
     assert recorded_names(pytester) == REPEATED_CASSETTES
     shutil.rmtree(cassette_dir(pytester) / "tests")
+    marked = REPEATED.replace("\n\ndef test_export", "\n\n@pytest.mark.repeat(3)\ndef test_export")
+    make_suite(pytester, marked)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=5)  # the marker's way
+    assert recorded_names(pytester) == REPEATED_CASSETTES
+    shutil.rmtree(cassette_dir(pytester) / "tests")
+    make_suite(pytester, REPEATED)
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=3)  # recorded plainly
 
     radix_env.stop()
@@ -328,25 +341,30 @@ def test_data(data):
 
 
 @pytest.mark.neighbours("asyncio")
+@pytest.mark.parametrize("scope", ["module", "session"])
 def test_an_async_fixtures_cassette_is_named_after_the_file_defining_it(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    scope: str,
 ) -> None:
     make_suite(pytester, ASYNC_TEST, name="tests/a/test_a")
+    conftest = ASYNC_CONFTEST.replace('scope="module"', f'scope="{scope}"')
     pytester.makepyfile(
         **{
-            "tests/a/conftest": ASYNC_CONFTEST.replace("WHERE", "a"),
-            "tests/b/conftest": ASYNC_CONFTEST.replace("WHERE", "b"),
+            "tests/a/conftest": conftest.replace("WHERE", "a"),
+            "tests/b/conftest": conftest.replace("WHERE", "b"),
             "tests/b/test_b": ASYNC_TEST,
         }
     )
     # its own process: pytest-asyncio 0.23 leaves an unclosed event loop set in the process
     # (pytest-asyncio#724), whose socket pair another test's inner run would finalize
-    args = (*INNER_ARGS, "-o", "asyncio_default_fixture_loop_scope=module")
+    args = (*INNER_ARGS, "-o", f"asyncio_default_fixture_loop_scope={scope}")
     recorded = pytester.runpytest_subprocess(*args, "--radix-record-mode=once", timeout=120)
     recorded.assert_outcomes(passed=2)
     fixtures = cassette_dir(pytester) / "fixtures"
     found = sorted(str(p.relative_to(fixtures)) for p in fixtures.rglob("*.yaml"))
-    defined_in = [name.split("@")[0] for name in found]
+    defined_in = [name.split("@")[0].removesuffix(".yaml") for name in found]
     assert defined_in == ["tests/a/conftest/data", "tests/b/conftest/data"]
     assert query_values(fixtures / found[0]) == ["a"]
 
