@@ -43,8 +43,13 @@ def _brotli() -> Any:
 
 def _unzlib(data: bytes, wbits: int) -> bytes:
     """``data`` decompressed, as far as it goes (a stream the client closed early is cut
-    short: what it holds is still decoded)."""
-    return zlib.decompressobj(wbits).decompress(data)
+    short: what it holds is still decoded); each member of a multi-member gzip body."""
+    pieces = []
+    while data:
+        decoder = zlib.decompressobj(wbits)
+        pieces.append(decoder.decompress(data))
+        data = decoder.unused_data if wbits & 16 and decoder.eof else b""
+    return b"".join(pieces)
 
 
 def _inflate(data: bytes) -> bytes:
@@ -60,7 +65,11 @@ def _gunzip(data: bytes) -> bytes:
 
 
 def _unbrotli(data: bytes) -> bytes:
-    return bytes(_brotli().decompress(data))
+    """``data`` decompressed as far as it goes (a stream cut short is decoded too: the one-shot
+    ``brotli.decompress`` refuses it)."""
+    decoder = _brotli().Decompressor()
+    feed = getattr(decoder, "process", None) or decoder.decompress  # brotli, brotlicffi
+    return bytes(feed(data))
 
 
 _DECODERS: dict[str, Callable[[bytes], bytes]] = {

@@ -127,7 +127,7 @@ def save_cassette_file(
         {
             "request": compat.convert_to_unicode(scrub_request(request)._to_dict()),
             "response": compat.convert_to_unicode(
-                response if id(response) in scrubbed else scrub_response(response)
+                _decoded(path, response if id(response) in scrubbed else scrub_response(response))
             ),
         }
         for request, response in interactions
@@ -166,6 +166,19 @@ def save_cassette_file(
             f"cassette {path} could not be written: {os_reason(error)}; the previous file, "
             "if any, is unchanged"
         ) from None
+
+
+def _decoded(path: Path, response: dict[str, Any]) -> dict[str, Any]:
+    """``response`` (scrubbed), refused when its body is still compressed: a coding with no
+    decoder here (zstd, br without brotli) leaves bytes that no check can read."""
+    coding = header(response["headers"], "content-encoding")
+    if coding and coding.strip().lower() != "identity" and response["body"].get("string"):
+        raise RadixCassetteError(
+            f"cassette {path} was not saved: a response body is in Content-Encoding "
+            f"{coding!r}, which pytest-radix cannot decode here to check it for secrets; "
+            "install its decoder (brotli for br, zstandard for zstd) and record again"
+        )
+    return response
 
 
 def _without_text_body(entry: dict[str, Any]) -> dict[str, Any]:

@@ -136,6 +136,7 @@ def _texts(data: bytes) -> Iterator[str]:
         zlib.decompress,
         lambda d: zlib.decompress(d, -15),
         brotli.decompress,
+        lambda d: brotli.Decompressor().process(d),  # a stream cut short
     ):
         try:
             plain = decompress(data)
@@ -377,7 +378,84 @@ def test_a_radix_vcr_stream_reaches_the_test_as_sent_and_what_it_read_is_recorde
     assert len(radix_env.requests_to("/events")) == len(STREAMING_TESTS), "replay went live"
 
 
-GZIP_STREAM_SUITE = """
+COMPRESSED_STREAM_SUITE = """
+import os
+import urllib.request
+
+import httpx
+import pytest
+import requests
+
+URL = os.environ["RADIX_BASE_URL"] + "/events"
+
+
+@pytest.mark.radix_vcr
+def test_first_event(radix_token):
+    headers = {"Authorization": f"Bearer {radix_token}"}
+    if CLIENT == "requests":
+        with requests.get(URL, headers=headers, stream=True, timeout=5) as response:
+            assert next(response.iter_lines()).startswith(b"data: ")
+    elif CLIENT == "httpx":
+        with httpx.stream("GET", URL, headers=headers, timeout=5) as response:
+            assert next(response.iter_lines()).startswith("data: ")
+    else:  # urllib does not decompress: the test reads compressed bytes
+        request = urllib.request.Request(URL, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert len(response.read(FIRST)) == FIRST  # the first event, compressed
+"""
+
+
+def compressed_events(coding: str, events: list[bytes]) -> list[bytes]:
+    """Each event compressed and flushed on its own, as a server streaming them does."""
+    if coding == "br":
+        compressor = brotli.Compressor()
+        return [compressor.process(event) + compressor.flush() for event in events]
+    wbits = zlib.MAX_WBITS | 16 if coding == "gzip" else zlib.MAX_WBITS
+    stream = zlib.compressobj(wbits=wbits)
+    return [stream.compress(event) + stream.flush(zlib.Z_SYNC_FLUSH) for event in events]
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx", "urllib"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+def test_a_compressed_stream_closed_early_is_stored_decoded_and_scrubbed(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    coding: str,
+    client: str,
+) -> None:
+    """An event stream echoing the key, compressed, closed after its first event: what was
+    read is stored decompressed (a body cut short still decodes, brotli's too), so the key is
+    scrubbed. The event is long enough that compression hides the key's bytes."""
+    items = ", ".join(f'{{"id": {i}, "name": "item {i}"}}' for i in range(30))
+    first = f'data: {{"items": [{items}], "key": {json.dumps(radix_env.client_secret)}}}\n\n'
+    events = compressed_events(coding, [first.encode(), b"data: 2\n\n"])
+    suite = COMPRESSED_STREAM_SUITE.replace("CLIENT", repr(client))
+    pytester.makepyfile(test_api=suite.replace("FIRST", str(len(events[0]))))
+    stream = FakeResponse(200, chunks=events, headers={"Content-Encoding": coding}, hang=True)
+    radix_env.queue("/events", stream)
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+
+    directory = cassette_dir(pytester)
+    (interaction,) = interactions(directory / "test_api" / "test_first_event.yaml")
+    assert "content-encoding" not in {h.lower() for h in interaction["response"]["headers"]}
+    body = interaction["response"]["body"]["string"]
+    assert isinstance(body, str) and body.startswith('data: {"items"'), body[:40]
+    assert secrets_found(directory, [radix_env.client_secret]) == []
+
+    radix_env.stop()
+    for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    run(pytester, "--radix-record-mode=none").assert_outcomes(passed=1)
+
+
+def test_a_multi_member_gzip_body_is_stored_whole(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gzip members one after the other (as concatenated gzip files are): live clients
+    decode both, and so does the cassette."""
+    pytester.makepyfile(
+        test_api="""
 import os
 
 import pytest
@@ -385,36 +463,54 @@ import requests
 
 
 @pytest.mark.radix_vcr
-def test_first_event(radix_token):
-    url = os.environ["RADIX_BASE_URL"] + "/events"
-    headers = {"Authorization": f"Bearer {radix_token}"}
-    with requests.get(url, headers=headers, stream=True, timeout=5) as response:
-        assert next(response.iter_lines()).startswith(b"key: ")
+def test_records(radix_token):
+    url = os.environ["RADIX_BASE_URL"] + "/export"
+    response = requests.get(url, headers={"Authorization": f"Bearer {radix_token}"}, timeout=5)
+    assert response.json() == [{"id": 1}, {"id": 2}]
 """
-
-
-def test_a_compressed_stream_closed_early_is_stored_decoded_and_scrubbed(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A gzip event stream echoing the key, closed after its first event: what was read is
-    stored decompressed (a gzip body cut short still decodes), so the key is scrubbed."""
-    pytester.makepyfile(test_api=GZIP_STREAM_SUITE)
-    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
-    events = [
-        compressor.compress(event) + compressor.flush(zlib.Z_SYNC_FLUSH)
-        for event in (f"key: {radix_env.client_secret}\n\n".encode(), b"event: 2\n\n")
-    ]
-    stream = FakeResponse(200, chunks=events, headers={"Content-Encoding": "gzip"}, hang=True)
-    radix_env.queue("/events", stream)
+    )
+    body = gzip.compress(b'[{"id": 1}, ') + gzip.compress(b'{"id": 2}]')
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    radix_env.queue("/export", FakeResponse(200, body=body, headers=headers))
     run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
-
-    directory = cassette_dir(pytester)
-    (interaction,) = interactions(directory / "test_api" / "test_first_event.yaml")
-    assert "content-encoding" not in {h.lower() for h in interaction["response"]["headers"]}
-    assert interaction["response"]["body"]["string"].startswith(f"key: {PLACEHOLDER}")
-    assert secrets_found(directory, [radix_env.client_secret]) == []
-
+    (interaction,) = interactions(cassette_dir(pytester) / "test_api" / "test_records.yaml")
+    assert interaction["response"]["body"]["string"] == '[{"id": 1}, {"id": 2}]'
     radix_env.stop()
     for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
         monkeypatch.delenv(name)
     run(pytester, "--radix-record-mode=none").assert_outcomes(passed=1)
+
+
+def test_a_body_in_a_coding_with_no_decoder_here_is_not_saved(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """A ``zstd`` body (``zstandard`` is not installed): no check could read it, so the
+    cassette is refused, naming the coding and the fix."""
+    pytester.makepyfile(
+        test_api="""
+import os
+
+import pytest
+import requests
+
+
+@pytest.mark.radix_vcr
+def test_records(radix_token):
+    url = os.environ["RADIX_BASE_URL"] + "/export"
+    requests.get(url, headers={"Authorization": f"Bearer {radix_token}"}, timeout=5)
+"""
+    )
+    opaque = FakeResponse(
+        200, body=b"\x28\xb5\x2f\xfd opaque", headers={"Content-Encoding": "zstd"}
+    )
+    radix_env.queue("/export", opaque)
+    result = run(pytester, "--radix-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*a response body is in Content-Encoding 'zstd', which pytest-radix cannot decode "
+            "here to check it for secrets; install its decoder (brotli for br, zstandard for "
+            "zstd) and record again*"
+        ]
+    )
+    assert not (cassette_dir(pytester) / "test_api" / "test_records.yaml").exists()
