@@ -109,13 +109,31 @@ def audit_file(path: Path, secret: str | None = None) -> list[Finding]:
         line = _AUTH_LINE.match(value) if key is None else None
         if line is not None and _credential(line.group(1).strip("'\"")):
             found.add((path, number, "Authorization header with a value"))
-        if signed_jwt_in(value):
+        if any(signed_jwt_in(form) for form in _unescaped(value)):
             found.add((path, number, "JWT with a signature that is not the placeholder"))
         if any(m.group(1) and m.group(1) != PLACEHOLDER for m in _CLIENT_SECRET.finditer(value)):
             found.add((path, number, "client_secret that is not the placeholder"))
         if secrets and secret_in(value, secrets):
             found.add((path, number, "the value of RADIX_CLIENT_SECRET"))
     return sorted(found, key=lambda finding: (finding[1], finding[2]))
+
+
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescaped(value: str) -> Iterator[str]:
+    """``value``, and how it reads with JSON ``\\uXXXX``, URL and HTML escapes undone (a token
+    no scrubber knew may be stored escaped by another tool)."""
+    import html
+    from urllib.parse import unquote_plus
+
+    yield value
+    if "\\u" in value:
+        yield _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
+    if "%" in value:
+        yield unquote_plus(value)
+    if "&" in value:
+        yield html.unescape(value)
 
 
 def _credential(value: str) -> bool:

@@ -313,6 +313,28 @@ def test_the_api_key_is_found_in_escaped_forms(
     assert_never_shown(text, secret)
 
 
+@pytest.mark.parametrize(
+    "form", ["all-json-escaped", "first-json-escaped", "url-dots", "html-dots"]
+)
+def test_a_token_stored_escaped_by_another_tool_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    """audit does not know the live tokens: it finds a signed JWT by its shape, also escaped."""
+    token = real_jwt()
+    written = {
+        "all-json-escaped": "".join(f"\\u{ord(c):04x}" for c in token),
+        "first-json-escaped": f"\\u{ord(token[0]):04x}{token[1:]}",
+        "url-dots": token.replace(".", "%2E"),
+        "html-dots": token.replace(".", "&#46;"),
+    }[form]
+    path = tmp_path / "leak.yaml"
+    path.write_text(cassette(None, response_body=f'{{"t": "{written}"}}'), "utf-8")
+    code, text = audit_in_process(capsys, path)
+    assert code == 1, text
+    assert "JWT with a signature that is not the placeholder" in text
+    assert_never_shown(text, token)
+
+
 def test_a_client_secret_folded_onto_the_next_line_is_found(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
