@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 # The heavy modules are imported once here, so that pytester's in-process runs reuse them
 # instead of importing requests, urllib3, PyJWT and vcrpy afresh for every inner run.
@@ -45,10 +46,41 @@ def _clean_radix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``neighbours`` marker."""
+    """Register the ``neighbours`` and ``plants_secrets`` markers."""
     config.addinivalue_line(
         "markers", "neighbours(*names): load these plugins of the test extra in inner runs"
     )
+    config.addinivalue_line(
+        "markers",
+        "plants_secrets: the test writes secrets into YAML files on purpose (not searched)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After a test that ran a fake Radix server, no YAML file under its directories holds a
+    piece of that server's API key or of a live token's signature, once every encoding is
+    undone (YAML, base64, compression, charsets, escapes): every cassette the suite writes is
+    searched, whichever path its bytes took."""
+    result = yield
+    funcargs = getattr(item, "funcargs", {})
+    servers = [value for value in funcargs.values() if isinstance(value, FakeRadixServer)]
+    if servers and item.get_closest_marker("plants_secrets") is None:
+        from helpers import holds_a_piece, secret_pieces
+
+        secrets = [server.client_secret for server in servers]
+        secrets += [t.rsplit(".", 1)[1] for server in servers for t in server.issued_tokens]
+        pieces = secret_pieces(secrets)
+        places = [getattr(funcargs.get("pytester"), "path", None), funcargs.get("tmp_path")]
+        found = sorted(
+            str(path)
+            for place in places
+            if isinstance(place, Path)
+            for path in place.rglob("*.y*ml")
+            if holds_a_piece(path, pieces)
+        )
+        assert not found, f"a secret is in {found}"
+    return result
 
 
 @pytest.fixture(autouse=True)

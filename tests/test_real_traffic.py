@@ -7,24 +7,18 @@ compression, charsets, JSON/URL/HTML escapes), and by ``python -m pytest_radix a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gzip
-import html
 import json
-import re
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import urlencode
 
 import brotli
 import pytest
 import yaml
-from helpers import FRAGMENT, cassette_dir, interactions, run
+from helpers import cassette_dir, interactions, run, secrets_found
 from vcr.request import Request
 
 from pytest_radix.audit import audit_file
@@ -101,77 +95,6 @@ def test_session(radix_session):
         assert document["form"] == form and document["records"] == [1, 2, 3]
         (OUT / f"session-{case}.json").write_text(json.dumps(document))
 """
-
-
-# ---------------------------------------------------------------------------------------------
-# the tests' own decoding of what a cassette holds
-
-
-def _unescape(text: str) -> Iterator[str]:
-    """``text`` and the texts its escapes stand for (each decoder once, then twice)."""
-    decoders = (
-        lambda t: re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), t),
-        lambda t: re.sub(r"\\+([\\\"/])", r"\1", t),
-        unquote_plus,
-        html.unescape,
-    )
-    found = {text}
-    for _ in range(2):
-        found |= {decode(t) for t in found for decode in decoders}
-    yield from found
-    for t in list(found):
-        for run_ in re.findall(r"[A-Za-z0-9+/=_-]{16,}", t):
-            try:
-                yield base64.b64decode(run_ + "==", altchars=b"-_").decode("utf-8", "replace")
-            except (binascii.Error, ValueError):
-                continue
-
-
-def _texts(data: bytes) -> Iterator[str]:
-    """``data`` decompressed when it is, in every charset it may be in."""
-    for decompress in (
-        lambda d: d,
-        gzip.decompress,
-        lambda d: zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(d),  # a stream cut short
-        zlib.decompress,
-        lambda d: zlib.decompress(d, -15),
-        brotli.decompress,
-        lambda d: brotli.Decompressor().process(d),  # a stream cut short
-    ):
-        try:
-            plain = decompress(data)
-        except Exception:
-            continue
-        for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
-            yield plain.decode(codec, "replace")
-
-
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, bytes):
-        for text in _texts(node):
-            yield from _unescape(text)
-    elif isinstance(node, str):
-        yield from _unescape(node)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(key)
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item)
-
-
-def secrets_found(directory: Path, secrets: list[str]) -> list[str]:
-    """Which files under ``directory`` hold a 12-character piece of one of ``secrets``, once
-    every encoding is undone (YAML, base64, compression, charsets, escapes)."""
-    pieces = {s[i : i + FRAGMENT] for s in secrets for i in range(len(s) - FRAGMENT + 1)}
-    found = []
-    for path in sorted(directory.rglob("*.yaml")):
-        document = yaml.load(path.read_text("utf-8"), Loader=yaml.SafeLoader)
-        texts = list(_strings(document))
-        if any(piece in text for text in texts for piece in pieces):
-            found.append(path.name)
-    return found
 
 
 # ---------------------------------------------------------------------------------------------
