@@ -46,31 +46,27 @@ def _clean_radix_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``neighbours`` and ``plants_secrets`` markers."""
+    """Register the ``neighbours`` marker."""
     config.addinivalue_line(
         "markers", "neighbours(*names): load these plugins of the test extra in inner runs"
-    )
-    config.addinivalue_line(
-        "markers",
-        "plants_secrets: the test writes secrets into YAML files on purpose (not searched)",
     )
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After a test that ran a fake Radix server, no YAML file under its directories holds a
-    piece of that server's API key or of a live token's signature, once every encoding is
-    undone (YAML, base64, compression, charsets, escapes): every cassette the suite writes is
-    searched, whichever path its bytes took."""
+    """After a test that ran the fake Radix server (``fake_radix``, which ``radix_env`` points
+    pytest-radix at), no YAML file under its directories holds a piece of that server's API
+    key or of a live token's signature, once every encoding is undone (YAML, base64,
+    compression, charsets, escapes): every cassette the suite writes is searched, whichever
+    path its bytes took. (Another origin's own key, which pytest-radix never knew, may stay.)"""
     result = yield
     funcargs = getattr(item, "funcargs", {})
-    servers = [value for value in funcargs.values() if isinstance(value, FakeRadixServer)]
-    if servers and item.get_closest_marker("plants_secrets") is None:
+    server = funcargs.get("fake_radix")
+    if isinstance(server, FakeRadixServer):
         from helpers import holds_a_piece, secret_pieces
 
-        secrets = [server.client_secret for server in servers]
-        secrets += [t.rsplit(".", 1)[1] for server in servers for t in server.issued_tokens]
-        pieces = secret_pieces(secrets)
+        signatures = [token.rsplit(".", 1)[1] for token in server.issued_tokens]
+        pieces = secret_pieces([server.client_secret, *signatures])
         places = [getattr(funcargs.get("pytester"), "path", None), funcargs.get("tmp_path")]
         found = sorted(
             str(path)

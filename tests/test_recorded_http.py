@@ -14,8 +14,9 @@ from pytest_radix.testing import FakeRadixServer, FakeResponse
 
 @pytest.fixture
 def storage() -> Iterator[FakeRadixServer]:
-    """A second origin, as the storage a presigned export URL points to."""
-    with FakeRadixServer() as server:
+    """A second origin, as the storage a presigned export URL points to (its own key, which
+    its echo shows, shares no piece with the run's)."""
+    with FakeRadixServer(client_secret="storage-own-key-0f9e8d7c6b5a") as server:
         yield server
 
 
