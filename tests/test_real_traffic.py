@@ -437,3 +437,95 @@ def test_records(radix_token):
         ]
     )
     assert not (cassette_dir(pytester) / "test_api" / "test_records.yaml").exists()
+
+
+EVERY_CLIENT_SUITE = """
+import http.cookiejar
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import httpx
+import pytest
+import requests
+
+BASE = os.environ["RADIX_BASE_URL"]
+OUT = Path(os.environ["OUT"])
+URLS = {
+    "head": BASE + "/export",
+    "query": BASE + "/export?sort=b&sort=a&blank=",
+    "cookie": BASE + "/cookie",
+    "redirect": BASE + "/hop",
+}
+
+
+def fetch(client, method, url, token):
+    headers = {"Authorization": f"Bearer {token}", "x-radix-version": "1.0.0"}
+    if client == "requests":
+        with requests.Session() as session:
+            response = session.request(method, url, headers=headers, timeout=5)
+            cookies = list(session.cookies.keys())
+            return response.status_code, response.headers, cookies, response.url
+    if client == "httpx":
+        with httpx.Client(follow_redirects=True, timeout=5) as session:
+            response = session.request(method, url, headers=headers)
+            cookies = list(session.cookies.keys())
+            return response.status_code, response.headers, cookies, str(response.url)
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    request = urllib.request.Request(url, headers=headers, method=method)
+    with opener.open(request, timeout=5) as response:
+        response.read()
+        return response.status, response.headers, [c.name for c in jar], response.url
+
+
+@pytest.mark.radix_vcr
+@pytest.mark.parametrize("client", ["requests", "httpx", "urllib"])
+@pytest.mark.parametrize("case", sorted(URLS))
+def test_traffic(radix_token, client, case):
+    method = "HEAD" if case == "head" else "GET"
+    status, headers, cookies, final = fetch(client, method, URLS[case], radix_token)
+    length = headers.get("Content-Length") if case == "head" else None
+    seen = [status, length, cookies, final.split("?")[0].rsplit("/", 2)[-2:]]
+    (OUT / f"{client}-{case}.json").write_text(json.dumps(seen))
+"""
+
+
+def test_every_client_s_head_query_cookies_and_redirects_record_and_replay_offline(
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Under ``radix_vcr``, with requests, httpx and urllib: HEAD keeps its Content-Length,
+    the query matches as recorded (order, blank values), a cookie is set again on replay (its
+    value the placeholder), and a redirect's hop to another origin replays with no network."""
+    with FakeRadixServer(client_secret="storage-own-key-0f9e8d7c6b5a") as storage:
+        cookie = FakeResponse(200, body=[], headers={"Set-Cookie": "session=s3cr3t; Path=/"})
+        radix_env.queue("/cookie", *[cookie] * 3)
+        hop = FakeResponse(302, body={}, headers={"Location": storage.url + "/files/echo"})
+        radix_env.queue("/hop", *[hop] * 3)
+        pytester.makepyfile(test_api=EVERY_CLIENT_SUITE)
+        seen = {}
+        for mode in ("once", "none"):
+            out = tmp_path / mode
+            out.mkdir()
+            monkeypatch.setenv("OUT", str(out))
+            if mode == "none":
+                radix_env.stop()
+                storage.stop()
+                for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+                    monkeypatch.delenv(name)
+            run(pytester, f"--radix-record-mode={mode}").assert_outcomes(passed=12)
+            seen[mode] = {p.stem: json.loads(p.read_text()) for p in out.iterdir()}
+        assert len(storage.requests) == 3  # recording only: replay stayed offline
+    assert seen["none"] == seen["once"]
+    for client in ("requests", "httpx", "urllib"):
+        status, length, cookies, final = seen["once"][f"{client}-head"]
+        assert (status, cookies) == (200, []) and int(length) > 100, client
+        assert seen["once"][f"{client}-query"][0] == 200, client
+        assert seen["once"][f"{client}-cookie"][2] == ["session"], client
+        assert seen["once"][f"{client}-redirect"][3] == ["files", "echo"], client
+    queries = [r.query for r in radix_env.requests_to("/export") if r.method == "GET"]
+    assert queries == ["sort=b&sort=a&blank="] * 3
