@@ -220,11 +220,15 @@ def test_the_query_matches_as_recorded(
         assert f"GET /export?{replayed} is not in cassette" in output(result)
 
 
+@pytest.mark.parametrize("mode", ["once", "new_episodes", "all"])
 def test_radix_token_is_live_while_recording(
-    pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    radix_env: FakeRadixServer,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
 ) -> None:
-    """``once`` with ``radix_auth.yaml`` recorded: a new test that sends the token with another
-    client gets a live one (the replayed look-alike would be refused with 401)."""
+    """Recording with ``radix_auth.yaml`` recorded: a new test that sends the token with
+    another client gets a live one (the replayed look-alike would be refused with 401)."""
     pytester.makepyfile(
         test_first="def test_first(radix_session):\n    radix_session.get('/export')\n"
     )
@@ -246,7 +250,7 @@ def test_radix_token_is_live_while_recording(
             assert response.status_code == 200
         """
     )
-    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=2)
+    run(pytester, f"--radix-record-mode={mode}").assert_outcomes(passed=2)
     assert radix_env.auth_count == 2
     replay_offline(monkeypatch, radix_env)
     run(pytester, "--radix-record-mode=none").assert_outcomes(passed=2)
