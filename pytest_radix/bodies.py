@@ -145,7 +145,8 @@ def text_of(data: bytes, content_type: str | None) -> tuple[str, Callable[[str],
 
 def plausible_texts(data: bytes, content_type: str | None = None) -> Iterator[str]:
     """Every way ``data`` plausibly reads as text, for a search that must not miss anything:
-    decompressed when it is compressed (whatever headers say), in its charset and in UTF-8."""
+    decompressed when it is compressed (whatever headers say), in its charset, in UTF-8, and
+    as Windows-1252 (which Latin-1 text also reads as) when it is not UTF-8."""
     seen: set[bytes] = set()
     todo = [data]
     while todo:
@@ -154,13 +155,25 @@ def plausible_texts(data: bytes, content_type: str | None = None) -> Iterator[st
             continue
         seen.add(item)
         yield text_of(item, content_type)[0]
-        yield text_of(item, None)[0]
+        as_utf8 = text_of(item, None)[0]
+        yield as_utf8
+        if _has_surrogates(as_utf8):  # not UTF-8: a single-byte charset, most likely
+            yield item.decode("cp1252", "replace")
         if b"\x00" in item[:64]:
             yield from (_lenient(item, codec) for codec in ("utf-16-le", "utf-16-be", "utf-32"))
         for coding in ("gzip", "deflate", "br"):
             decoded = decompress(item, coding)
             if decoded is not None and decoded != item and len(seen) < 8:
                 todo.append(decoded)
+
+
+def _has_surrogates(text: str) -> bool:
+    """Whether ``text`` kept undecodable bytes (``surrogateescape``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _lenient(data: bytes, codec: str) -> str:

@@ -154,7 +154,9 @@ def test_every_client_s_compressed_and_encoded_traffic_is_scrubbed_and_replays(
 
 
 @pytest.mark.parametrize("form", sorted(ECHO_FORMS))
-@pytest.mark.parametrize("encoding", ["", "gzip", "deflate", "br", "utf-16", "utf-32"])
+@pytest.mark.parametrize(
+    "encoding", ["", "gzip", "deflate", "br", "utf-16", "utf-32", "latin-1", "cp1252"]
+)
 def test_the_pre_save_check_and_audit_find_an_unscrubbed_secret_in_any_encoding(
     tmp_path: Path, form: str, encoding: str
 ) -> None:
@@ -169,6 +171,8 @@ def test_the_pre_save_check_and_audit_find_an_unscrubbed_secret_in_any_encoding(
         "br": brotli.compress(text.encode()),
         "utf-16": text.encode("utf-16"),
         "utf-32": text.encode("utf-32"),
+        "latin-1": text.encode("latin-1"),
+        "cp1252": text.encode("cp1252"),
     }[encoding]
     document = {"interactions": [{"response": {"body": {"string": body}}}]}
     assert find_leak(document) == "the API key"
