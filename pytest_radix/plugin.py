@@ -228,8 +228,9 @@ def _distributes(config: pytest.Config) -> bool:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_sessionstart() -> Generator[None, Any, Any]:
-    """Mask a ``pytest.exit`` message raised as the session starts (pytest prints it itself)."""
+def _exit_masked() -> Generator[None, Any, Any]:
+    """Mask a ``pytest.exit`` message raised as the session starts or ends (pytest prints it
+    itself, with no hook in between)."""
     try:
         return (yield)
     except pytest.exit.Exception as error:
@@ -237,14 +238,7 @@ def pytest_sessionstart() -> Generator[None, Any, Any]:
         raise
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_sessionfinish() -> Generator[None, Any, Any]:
-    """Mask a ``pytest.exit`` message raised as the session ends (pytest prints it itself)."""
-    try:
-        return (yield)
-    except pytest.exit.Exception as error:
-        _mask_exit(error)
-        raise
+pytest_sessionstart = pytest_sessionfinish = _exit_masked
 
 
 def _mask_exit(error: Any) -> None:  # pytest.exit.Exception, which is not a type to mypy

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import brotli
@@ -100,6 +101,31 @@ def test_session(radix_session):
 # ---------------------------------------------------------------------------------------------
 
 
+def record_then_replay(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    passed: int,
+    *servers: FakeRadixServer,
+) -> dict[str, dict[str, Any]]:
+    """Run the inner suite recording (mode ``once``), then replaying (``none``) with the
+    ``servers`` stopped and no credentials; what each run's tests wrote to ``$OUT``, by mode
+    and file stem."""
+    outputs = {}
+    for mode in ("once", "none"):
+        out = tmp_path / mode
+        out.mkdir()
+        monkeypatch.setenv("OUT", str(out))
+        if mode == "none":
+            for server in servers:
+                server.stop()
+            for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
+                monkeypatch.delenv(name)
+        run(pytester, f"--radix-record-mode={mode}").assert_outcomes(passed=passed)
+        outputs[mode] = {p.stem: json.loads(p.read_text()) for p in out.iterdir()}
+    return outputs
+
+
 def test_every_client_s_compressed_and_encoded_traffic_is_scrubbed_and_replays(
     pytester: pytest.Pytester,
     radix_env: FakeRadixServer,
@@ -108,25 +134,15 @@ def test_every_client_s_compressed_and_encoded_traffic_is_scrubbed_and_replays(
 ) -> None:
     monkeypatch.setenv("CASES", json.dumps(CASES))
     pytester.makepyfile(test_api=SUITE)
-    outputs = {}
-    for mode in ("once", "none"):
-        out = tmp_path / mode
-        out.mkdir()
-        monkeypatch.setenv("OUT", str(out))
-        if mode == "none":
-            radix_env.stop()
-            for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
-                monkeypatch.delenv(name)
-        result = run(pytester, f"--radix-record-mode={mode}")
-        result.assert_outcomes(passed=len(CASES) * len(CLIENTS) + 1)
-        outputs[mode] = {p.name: json.loads(p.read_text()) for p in out.iterdir()}
+    passed = len(CASES) * len(CLIENTS) + 1
+    outputs = record_then_replay(pytester, monkeypatch, tmp_path, passed, radix_env)
 
     (token,) = radix_env.issued_tokens
     secret = radix_env.client_secret
     echoes = radix_env.requests_to("/echo")
     assert len(echoes) == len(CASES) * (len(CLIENTS) + 1), "replay reached the network"
     assert all(r.header("Authorization") == f"Bearer {token}" for r in echoes)
-    live = outputs["once"]["httpx-escaped.json"]
+    live = outputs["once"]["httpx-escaped"]
     assert live["key"] == secret  # really echoed (escaped on the wire)
 
     directory = cassette_dir(pytester)
@@ -511,18 +527,7 @@ def test_every_client_s_head_query_cookies_and_redirects_record_and_replay_offli
         hop = FakeResponse(302, body={}, headers={"Location": storage.url + "/files/echo"})
         radix_env.queue("/hop", *[hop] * 3)
         pytester.makepyfile(test_api=EVERY_CLIENT_SUITE)
-        seen = {}
-        for mode in ("once", "none"):
-            out = tmp_path / mode
-            out.mkdir()
-            monkeypatch.setenv("OUT", str(out))
-            if mode == "none":
-                radix_env.stop()
-                storage.stop()
-                for name in ("RADIX_CLIENT_ID", "RADIX_CLIENT_SECRET"):
-                    monkeypatch.delenv(name)
-            run(pytester, f"--radix-record-mode={mode}").assert_outcomes(passed=12)
-            seen[mode] = {p.stem: json.loads(p.read_text()) for p in out.iterdir()}
+        seen = record_then_replay(pytester, monkeypatch, tmp_path, 12, radix_env, storage)
         assert len(storage.requests) == 3  # recording only: replay stayed offline
     assert seen["none"] == seen["once"]
     for client in ("requests", "httpx", "urllib"):
