@@ -438,7 +438,7 @@ class Recorder:
                 self._record_hint, path, selectable_id(self.item) if self.item is not None else ""
             ),
             repeats=repeats,
-            recorded_this_run=functools.partial(self._recorded_this_run, path),
+            recorded_this_run=functools.partial(self._recorded_this_run_settled, path),
             paused=None if path == self.auth_path else self._authenticating,
             expired=None if path == self.auth_path else self._expired,
             before_record_request=_user_request_filter(user),
@@ -467,6 +467,14 @@ class Recorder:
     def _recorded_this_run(self, path: Path) -> bool:
         marker = self._marker("recorded", path)
         return path in self.recorded_paths or (marker is not None and marker.exists())
+
+    def _recorded_this_run_settled(self, path: Path) -> bool:
+        """:meth:`_recorded_this_run`, asked again under the cassette's lock when it says no:
+        another xdist worker may be between writing the file and marking it written."""
+        if self._recorded_this_run(path):
+            return True
+        with self._locked(path):
+            return self._recorded_this_run(path)
 
     def _first_to(self, kind: str, path: Path) -> bool:
         """Whether this process is the run's first to do ``kind`` to ``path`` (it is, without

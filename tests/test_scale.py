@@ -367,6 +367,57 @@ def test_a_cassette_shared_by_tests_on_several_workers_holds_all_their_requests(
     pytester.runpytest_subprocess(*INNER_ARGS, "-n", "2").assert_outcomes(passed=8)
 
 
+SLOW_SAVE_CONFTEST = """
+import time
+
+import pytest_radix.cassettes
+
+saving = pytest_radix.cassettes.RadixCassette.save
+
+
+def slow_save(self, *args, **kwargs):
+    saved = saving(self, *args, **kwargs)
+    time.sleep(2)  # written, not yet marked as written this run: another worker looks now
+    return saved
+
+
+pytest_radix.cassettes.RadixCassette.save = slow_save
+"""
+
+
+def test_a_shared_cassette_being_saved_by_another_worker_is_added_to_not_refused(
+    pytester: pytest.Pytester, radix_env: FakeRadixServer
+) -> None:
+    """In ``once``, a worker meeting the shared cassette that another worker has just written
+    (and not yet marked as written by this run) waits for that mark, then records into it."""
+    pytester.makeconftest(SLOW_SAVE_CONFTEST)
+    pytester.makepyfile(
+        """
+        import time
+        from pathlib import Path
+
+        import pytest
+
+        @pytest.mark.xdist_group("first")
+        @pytest.mark.radix_cassette("shared")
+        def test_first(radix_session):
+            assert radix_session.get("/export", params={"who": "first"}).ok
+
+        @pytest.mark.xdist_group("second")
+        @pytest.mark.radix_cassette("shared")
+        def test_second(radix_session):
+            shared = Path("tests/cassettes/shared.yaml")
+            while not shared.exists():  # the first is saved, and for 2 s not yet marked
+                time.sleep(0.05)
+            assert radix_session.get("/export", params={"who": "second"}).ok
+        """
+    )
+    args = (*INNER_ARGS, "-n", "2", "--dist", "loadgroup", "--radix-record-mode=once")
+    pytester.runpytest_subprocess(*args, timeout=120).assert_outcomes(passed=2)
+    shared = pytester.path / "tests" / "cassettes" / "shared.yaml"
+    assert sorted(query_values(shared)) == ["first", "second"]
+
+
 def test_refused_credentials_cost_one_request_for_all_workers(
     pytester: pytest.Pytester, radix_env: FakeRadixServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
