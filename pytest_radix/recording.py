@@ -633,19 +633,23 @@ class Recorder:
 def _clash_with_pytest_recording(item: pytest.Item, cassette: AnyCassette | None) -> str | None:
     """Why pytest-recording writes this test's cassette file too (``None``: it does not).
 
-    Asked once the test is torn down, when ``item.funcargs`` holds pytest-recording's
+    Asked once the test is torn down, when ``item.funcargs`` holds pytest-recording's ``vcr``
+    cassette (``None`` unless the test has the ``vcr`` marker: then it writes nothing) and its
     ``vcr_cassette_dir``; its file name follows pytest-recording's rule (the
     ``default_cassette`` marker, else the test's class and name).
     """
-    directory = getattr(item, "funcargs", {}).get("vcr_cassette_dir")
-    if cassette is None or not isinstance(directory, str):
+    funcargs = getattr(item, "funcargs", {})
+    directory = funcargs.get("vcr_cassette_dir")
+    if cassette is None or funcargs.get("vcr") is None or not isinstance(directory, str):
         return None
     marker = item.get_closest_marker("default_cassette")
     if marker is not None and marker.args:
         name = str(marker.args[0])
     else:
-        from pytest_recording.plugin import get_default_cassette_name
-
+        try:
+            from pytest_recording.plugin import get_default_cassette_name
+        except ImportError:  # those fixtures come from another plugin (pytest-vcr, say)
+            return None
         name = get_default_cassette_name(getattr(item, "cls", None), item.name)
     if Path(directory, f"{name}.yaml").resolve() != cassette.path.resolve():
         return None

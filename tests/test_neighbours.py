@@ -524,6 +524,12 @@ def test_a_cassette_dir_shared_with_pytest_recording_is_refused_naming_the_fix(
     )
     assert uris(shared) == [radix_env.url + "/status"]  # pytest-recording's, left alone
 
+    # without pytest-recording's marker it writes nothing: pytest-radix's cassette is saved
+    pytester.makepyfile(test_api=WITH_OWN_TOKEN.replace("@pytest.mark.vcr\n", ""))
+    shared.unlink()
+    run(pytester, "--radix-record-mode=once").assert_outcomes(passed=1)
+    assert uris(shared) == [radix_env.url + "/export"]
+
 
 @pytest.mark.neighbours("randomly")
 def test_pytest_randomly_any_order_records_and_replays(
