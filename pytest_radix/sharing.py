@@ -272,6 +272,8 @@ class SharedTokenSource:
         if not self.stores:
             return self._fetch()
         with self._locked():
+            if not self.stores:  # the one store, a token cache, was dropped: its lock failed
+                return self._fetch()
             for store in self.stores:
                 token = store.load()
                 if token is not None and not self._usable(token):
@@ -281,15 +283,14 @@ class SharedTokenSource:
                         if other is not store:
                             self._save(other, token)
                     return token
-            first = self.stores[0] if self.stores else None
-            refused = first.refusal() if first is not None else None
+            first = self.stores[0]
+            refused = first.refusal()
             if refused is not None:  # another worker's credentials were refused: same ones
                 raise refused
             try:
                 token = self._fetch()
             except RadixError as error:
-                if first is not None:
-                    first.remember_refusal(error)
+                first.remember_refusal(error)
                 raise
             for store in list(self.stores):
                 self._save(store, token)
